@@ -1,0 +1,12 @@
+"""Frozen configuration dataclasses shared by every backend.
+
+``ModelConfig`` (architecture and physics), ``TrainingConfig`` and ``InferenceConfig``.
+Backend execution options (device, precision, strategy) are owned by each backend and
+passed through core untouched. Loading from TOML/YAML lives in :mod:`ptychopinn.config.files`.
+"""
+
+from ptychopinn.config.inference import InferenceConfig
+from ptychopinn.config.model import ModelConfig
+from ptychopinn.config.training import TrainingConfig
+
+__all__ = ["InferenceConfig", "ModelConfig", "TrainingConfig"]

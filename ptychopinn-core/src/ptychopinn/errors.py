@@ -1,0 +1,100 @@
+"""Typed errors of PtychoPINN.
+
+Every error a user can meet derives from :class:`PtychoPINNError`. The classes, not the
+message texts, are the contract between packages; the messages are written for people and
+always say what to do next.
+
+Backend selection and loading
+-----------------------------
+- :class:`UnknownBackendError` (``ValueError``): the name is neither known nor installed.
+- :class:`BackendNotInstalledError` (``RuntimeError``): a known backend was selected but its
+  distribution is not installed; the message carries the exact ``pip install`` command.
+- :class:`BackendLoadError` (``ImportError``): installed, but importing its plugin failed.
+- :class:`BackendIncompatibleError` (``RuntimeError``): the backend implements a backend API
+  version this core cannot drive.
+- :class:`DuplicateBackendError` (``RuntimeError``): two distributions claim one name.
+
+Data, configuration and bundles
+-------------------------------
+- :class:`ScanDataError` (``ValueError``): a scan file or array violates the data contract.
+- :class:`ConfigError` (``ValueError``): a configuration value or file is invalid.
+- :class:`BundleError` (``ValueError``): a model bundle is malformed, truncated, tampered
+  with, or written in a future format.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendError",
+    "BackendIncompatibleError",
+    "BackendLoadError",
+    "BackendNotInstalledError",
+    "BundleError",
+    "ConfigError",
+    "DuplicateBackendError",
+    "PtychoPINNError",
+    "ScanDataError",
+    "UnknownBackendError",
+]
+
+
+class PtychoPINNError(Exception):
+    """Base class of every error raised on purpose by PtychoPINN."""
+
+
+class BackendError(PtychoPINNError):
+    """Base class of the backend discovery, selection and loading errors."""
+
+
+class UnknownBackendError(BackendError, ValueError):
+    """The requested backend name is neither a known backend nor an installed one."""
+
+
+class BackendNotInstalledError(BackendError, RuntimeError):
+    """A known backend was selected but its distribution is not installed.
+
+    Attributes
+    ----------
+    backend : str
+        Canonical backend name, e.g. ``"pytorch"``.
+    distribution : str
+        The distribution that provides it, e.g. ``"ptychopinn-torch"``.
+    """
+
+    def __init__(self, message: str, *, backend: str, distribution: str) -> None:
+        super().__init__(message)
+        self.backend = backend
+        self.distribution = distribution
+
+    @property
+    def install_command(self) -> str:
+        """The exact command that installs the missing backend."""
+        return f"pip install {self.distribution}"
+
+
+class BackendLoadError(BackendError, ImportError):
+    """The backend is installed but its plugin module (or a dependency) failed to import."""
+
+
+class BackendIncompatibleError(BackendError, RuntimeError):
+    """The backend implements a backend API version that this core cannot drive."""
+
+
+class DuplicateBackendError(BackendError, RuntimeError):
+    """Two installed distributions register the same backend name."""
+
+
+class ScanDataError(PtychoPINNError, ValueError):
+    """A scan (NPZ file or in-memory arrays) violates the data contract.
+
+    The message names the file (when there is one), the key, and the expected and found
+    shape, dtype or units.
+    """
+
+
+class ConfigError(PtychoPINNError, ValueError):
+    """A configuration value or configuration file is invalid; the message names the field."""
+
+
+class BundleError(PtychoPINNError, ValueError):
+    """A model bundle cannot be read: malformed, truncated, tampered with, or from the future."""

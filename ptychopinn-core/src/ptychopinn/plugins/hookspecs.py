@@ -92,8 +92,12 @@ class BackendSpec:
         ----------
         model : TrainedModel
         data : GroupedScan
-            Groups to reconstruct (stored amplitudes; the backend applies
-            ``model.normalisation`` or one estimated on ``data`` per ``config.normalisation``).
+            Groups to reconstruct (stored amplitudes). The backend always scales them with
+            ``model.normalisation.network_scale``; core implements
+            ``InferenceConfig.normalisation="data"`` by passing a copy of the model whose
+            normalisation was estimated on the whole scan (``dataclasses.replace``, same
+            ``weights`` mapping object, so a backend may cache its built network by
+            ``id(model.weights)``). Core calls ``infer`` chunk by chunk for large scans.
         config : InferenceConfig
         options : backend options or None
 

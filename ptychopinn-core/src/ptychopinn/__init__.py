@@ -18,6 +18,17 @@ _LAZY: dict[str, str] = {
     "ScanData": "ptychopinn.data",
     "GroupedScan": "ptychopinn.data",
     "PtychoPINNError": "ptychopinn.errors",
+    "Reconstruction": "ptychopinn.api",
+    "TrainedModel": "ptychopinn.results",
+    "get_backend": "ptychopinn.api",
+    "list_backends": "ptychopinn.api",
+    "load_model": "ptychopinn.api",
+    "reconstruct": "ptychopinn.api",
+    "refresh_backends": "ptychopinn.plugins.registry",
+    "save_model": "ptychopinn.api",
+    "train": "ptychopinn.api",
+    "read_scan": "ptychopinn.data.npz",
+    "write_scan": "ptychopinn.data.npz",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
@@ -25,7 +36,11 @@ __all__ = ["__version__", *sorted(_LAZY)]
 if TYPE_CHECKING:  # pragma: no cover
     from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
     from ptychopinn.data import GroupedScan, ScanData
+    from ptychopinn.api import Reconstruction, get_backend, list_backends, load_model, reconstruct, save_model, train
+    from ptychopinn.data.npz import read_scan, write_scan
     from ptychopinn.errors import PtychoPINNError
+    from ptychopinn.plugins.registry import refresh_backends
+    from ptychopinn.results import TrainedModel
 
 
 def __getattr__(name: str) -> Any:

@@ -5,7 +5,8 @@ A backend is a *plugin module* registered under the entry-point group
 imports no ML framework at import time (only ``ptychopinn``) and defines the hook
 implementations below, decorated with :data:`hookimpl`. Core registers it with a plugin
 manager of its own (so pluggy validates the signatures) and calls the hooks of that one
-backend only. Every hook is ``firstresult``.
+backend only. Every hook is ``firstresult``. ``ptychopinn_reassemble`` and
+``ptychopinn_physics_forward`` are optional; the others are required.
 
 Only numpy arrays and frozen dataclasses cross the boundary: see
 :mod:`ptychopinn.results`. ``options`` is a backend-owned options dataclass, a plain
@@ -118,4 +119,34 @@ class BackendSpec:
         """Stitch patches onto the object canvas; return None to use core's numpy stitcher.
 
         Must agree with :func:`ptychopinn.stitching.reassemble` (the reference).
+        """
+
+    @hookspec(firstresult=True)
+    def ptychopinn_physics_forward(  # type: ignore[empty-body]
+        self,
+        object_patches: np.ndarray,
+        probe: np.ndarray,
+        offsets: np.ndarray | None,
+        object_big: bool,
+        log_scale: float,
+    ) -> np.ndarray | None:
+        """Optional: evaluate the backend's differentiable forward model on numpy input.
+
+        Used by the conformance kit (numerics tier) to compare the backend's physics with
+        :func:`ptychopinn.physics.forward_amplitude` (relative tolerance 1e-5).
+
+        Parameters
+        ----------
+        object_patches : (B, C', N, N) complex64
+            Object patches in network units (C' = C, or 1 when not ``object_big``).
+        probe : (N, N) complex64
+            Normalised probe.
+        offsets : (B, C, 2) float64 object pixels (dx, dy), or None for gridsize 1
+        object_big : bool
+        log_scale : float
+            Global log amplitude scale.
+
+        Returns
+        -------
+        (B, C, N, N) float32 predicted amplitudes (network units), or None if not supported.
         """

@@ -1,0 +1,297 @@
+"""The public Python API: train, reconstruct, load and save models, find backends.
+
+Every function selects its backend with the rule of :mod:`ptychopinn.plugins.selection`
+and every result records the backend that produced it. Nothing here imports an ML
+framework; the backend does, when its hooks run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ptychopinn.config.inference import InferenceConfig
+from ptychopinn.config.model import ModelConfig
+from ptychopinn.config.training import TrainingConfig
+from ptychopinn.errors import BackendError, BackendNotInstalledError, ConfigError, UnknownBackendError
+from ptychopinn.plugins.info import BackendStatus
+from ptychopinn.plugins.registry import get_backend as _get_backend
+from ptychopinn.plugins.registry import list_backends as _list_backends
+from ptychopinn.plugins.selection import select_backend_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ptychopinn.data.scan import ScanData
+    from ptychopinn.physics.normalisation import Normalisation
+    from ptychopinn.plugins.backend import Backend
+    from ptychopinn.results import StitchedObject, TrainedModel
+
+__all__ = [
+    "Reconstruction",
+    "get_backend",
+    "list_backends",
+    "load_model",
+    "reconstruct",
+    "save_model",
+    "train",
+]
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(groups_done, groups_total)`` during :func:`reconstruct`."""
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Reconstruction:
+    """The result of :func:`reconstruct`."""
+
+    object: StitchedObject
+    """Stitched object (complex canvas, summed weights, valid mask, canvas geometry)."""
+
+    backend: str
+    """Backend whose ``infer`` produced the patches."""
+
+    model_backend: str
+    """Backend recorded in the model (differs from ``backend`` for a cross-backend run)."""
+
+    normalisation: Normalisation
+    """Normalisation the network input was scaled with."""
+
+    n_groups: int
+    """Groups reconstructed."""
+
+    wall_time_s: float
+    """Seconds spent (grouping, inference and stitching)."""
+
+    def summary(self) -> dict[str, object]:
+        """JSON-ready summary (what the CLI writes next to the NPZ)."""
+        return {
+            "backend": self.backend,
+            "model_backend": self.model_backend,
+            "n_groups": self.n_groups,
+            "wall_time_s": self.wall_time_s,
+            "canvas_shape": list(self.object.canvas.shape),
+            "canvas_origin": list(self.object.canvas.origin),
+            "valid_fraction": float(np.mean(self.object.valid)) if self.object.valid.size else 0.0,
+            "normalisation": self.normalisation.to_dict(),
+        }
+
+
+def list_backends() -> list[BackendStatus]:
+    """Known and installed backends with their status, from entry-point metadata only."""
+    return _list_backends()
+
+
+def get_backend(name: str | None = None) -> Backend:
+    """The handle of backend ``name`` (aliases ``tf``/``torch`` accepted).
+
+    ``None`` applies the selection rule (``PTYCHOPINN_BACKEND``, the only installed
+    backend, ``tensorflow`` when several are installed).
+    """
+    return _get_backend(select_backend_name(name))
+
+
+def _check_scan_matches(scan: ScanData, model_config: ModelConfig) -> None:
+    if scan.N != model_config.N:
+        where = f"{scan.source}: " if scan.source else ""
+        raise ConfigError(
+            f"{where}ModelConfig.N is {model_config.N} but the diffraction patterns are {scan.N} x {scan.N}; "
+            f"set model.N = {scan.N}"
+        )
+
+
+def train(
+    scan: ScanData,
+    *,
+    backend: str | None = None,
+    model_config: ModelConfig | None = None,
+    training_config: TrainingConfig | None = None,
+    options: object | None = None,
+) -> TrainedModel:
+    """Train a PtychoPINN model on a scan.
+
+    Parameters
+    ----------
+    scan : ScanData
+        Diffraction amplitudes (sqrt counts), positions, probe; ``object`` for supervised.
+    backend : str, optional
+        Backend name; otherwise ``training_config.backend``, then ``PTYCHOPINN_BACKEND``...
+    model_config, training_config : frozen configs, optional
+        Defaults: ``ModelConfig(N=scan.N)`` and ``TrainingConfig()``.
+    options : backend options, optional
+        Passed to the backend untouched.
+
+    Returns
+    -------
+    TrainedModel
+        ``backend`` names the backend that trained it.
+    """
+    from ptychopinn.grouping import make_grouped_scan, split_train_validation
+    from ptychopinn.physics.normalisation import estimate_normalisation
+    from ptychopinn.results import TrainingData
+
+    tc = training_config if training_config is not None else TrainingConfig()
+    handle = _get_backend(select_backend_name(backend, config_backend=tc.backend))
+    mc = model_config if model_config is not None else ModelConfig(N=scan.N)
+    _check_scan_matches(scan, mc)
+    grouped = make_grouped_scan(
+        scan,
+        gridsize=mc.gridsize,
+        neighbor_count=tc.neighbor_count,
+        n_groups=tc.n_groups,
+        seed=tc.seed,
+        with_ground_truth=mc.model_type == "supervised",
+    )
+    train_groups, validation = split_train_validation(grouped, validation_fraction=tc.validation_fraction, seed=tc.seed)
+    patterns = np.unique(train_groups.indices)
+    normalisation = estimate_normalisation(np.asarray(scan.diffraction[patterns]), nphotons=tc.nphotons)
+    data = TrainingData(train=train_groups, validation=validation, probe=scan.probe, normalisation=normalisation)
+    model = handle.train(data, mc, tc, options)
+    if model.backend != handle.name:
+        raise BackendError(
+            f"Backend '{handle.name}' returned a model labelled '{model.backend}'; a backend must record itself. "
+            f"This is a bug in {handle.distribution}."
+        )
+    return model
+
+
+def load_model(path: str | os.PathLike[str], *, backend: str | None = None, options: object | None = None) -> TrainedModel:
+    """Load a model bundle with the backend that wrote it, or with ``backend`` explicitly.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``*.ptychopinn.zip`` bundle.
+    backend : str, optional
+        Load with this backend instead of the one in the manifest (cross-backend load);
+        the writer is then recorded in ``TrainedModel.source_backend``.
+    options : backend options, optional
+
+    Raises
+    ------
+    BundleError
+        Malformed, truncated, tampered or future-format bundle.
+    BackendNotInstalledError
+        The bundle's backend is not installed (the message says what to install).
+    """
+    from ptychopinn.bundle.io import read_manifest, with_backend
+    from ptychopinn.plugins.names import canonical_name, install_hint
+
+    manifest = read_manifest(path)
+    writer = str(manifest["backend"])
+    target = canonical_name(backend) if backend else writer
+    try:
+        handle = _get_backend(target)
+    except UnknownBackendError as exc:
+        if backend:
+            raise
+        dist = manifest.get("backend_distribution") or writer
+        raise BackendNotInstalledError(
+            f"{path}: this model was written by backend '{writer}', which is not installed. "
+            f"{install_hint(writer, str(dist))} Or load it explicitly with another installed backend "
+            f"(load_model(path, backend=...), --backend).",
+            backend=writer,
+            distribution=str(dist),
+        ) from exc
+    except BackendNotInstalledError as exc:
+        if backend:
+            raise
+        raise BackendNotInstalledError(
+            f"{path}: this model was written by backend '{writer}'. {exc}", backend=exc.backend,
+            distribution=exc.distribution,
+        ) from exc
+    model = handle.load(path, options)
+    model = with_backend(model, handle.name, handle.version or handle.info.version)
+    if model.backend != writer and model.source_backend is None:
+        model = dataclasses.replace(model, source_backend=writer)
+    return model
+
+
+def save_model(model: TrainedModel, path: str | os.PathLike[str]) -> Path:
+    """Save ``model`` as a bundle through its backend's ``save`` hook (atomic). Returns the path."""
+    return _get_backend(model.backend).save(model, Path(path))
+
+
+def _resolve_model(
+    model: TrainedModel | str | os.PathLike[str], backend: str | None, options: object | None
+) -> TrainedModel:
+    if isinstance(model, (str, os.PathLike)):
+        return load_model(model, backend=backend, options=options)
+    return model
+
+
+def reconstruct(
+    model: TrainedModel | str | os.PathLike[str],
+    scan: ScanData,
+    *,
+    backend: str | None = None,
+    config: InferenceConfig | None = None,
+    options: object | None = None,
+    progress: ProgressCallback | None = None,
+) -> Reconstruction:
+    """Reconstruct the object of a scan with a trained model, streaming.
+
+    Every scan point becomes a group (``gridsize**2`` neighbours for gridsize > 1); the
+    backend's ``infer`` runs on ``config.batch_size`` groups at a time and each batch is
+    added to core's streaming stitcher, so memory is O(canvas + batch), not O(scan).
+
+    Parameters
+    ----------
+    model : TrainedModel or path to a bundle
+    scan : ScanData
+    backend : str, optional
+        Backend to infer with; default ``config.backend``, then the model's backend.
+    config : InferenceConfig, optional
+        ``normalisation="data"`` (default) estimates the input scale on this scan once.
+    options : backend options, optional
+    progress : callable, optional
+        ``progress(done, total)`` after every batch.
+
+    Returns
+    -------
+    Reconstruction
+        ``backend`` names the backend that ran ``infer``.
+    """
+    from ptychopinn.grouping import make_grouped_scan
+    from ptychopinn.physics.normalisation import estimate_normalisation
+    from ptychopinn.stitching import Stitcher, default_canvas, patch_weight
+
+    cfg = config if config is not None else InferenceConfig()
+    trained = _resolve_model(model, backend or cfg.backend, options)
+    name = backend or cfg.backend or trained.backend
+    handle = _get_backend(name)
+    if trained.backend != handle.name:
+        from ptychopinn.bundle.io import with_backend
+
+        trained = with_backend(trained, handle.name, handle.version or handle.info.version)
+    _check_scan_matches(scan, trained.model_config)
+    start = time.perf_counter()
+    grouped = make_grouped_scan(
+        scan, gridsize=trained.model_config.gridsize, neighbor_count=cfg.neighbor_count, n_groups=None, seed=cfg.seed
+    )
+    if cfg.normalisation == "data":
+        norm = estimate_normalisation(scan.diffraction, nphotons=trained.training_config.nphotons)
+        trained = dataclasses.replace(trained, normalisation=norm)
+    canvas = default_canvas(grouped.centres, scan.N)
+    stitcher = Stitcher(patch_weight(trained.probe, cfg), canvas, valid_threshold=cfg.valid_threshold)
+    total = grouped.n_groups
+    for first in range(0, total, cfg.batch_size):
+        batch = grouped.select(np.arange(first, min(first + cfg.batch_size, total)))
+        prediction = handle.infer(trained, batch, cfg, options)
+        stitcher.add(np.asarray(prediction.patches), np.asarray(prediction.positions))
+        if progress is not None:
+            progress(min(first + cfg.batch_size, total), total)
+    stitched = stitcher.result(backend=handle.name)
+    return Reconstruction(
+        object=stitched,
+        backend=handle.name,
+        model_backend=trained.source_backend or trained.backend,
+        normalisation=trained.normalisation,
+        n_groups=total,
+        wall_time_s=time.perf_counter() - start,
+    )

@@ -1,0 +1,351 @@
+"""Write and read model bundles (one zip file: ``manifest.json`` + ``weights.safetensors``).
+
+Writing is atomic (temporary file in the target directory, fsync, ``os.replace``). Reading
+checks, in order: zip integrity, the member list, the manifest (format, version, digest),
+the SHA-256 of every other member, then parses the weights with ``safetensors`` (a plain
+tensor format: no pickle, no code). See ``docs/bundle-format.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ptychopinn.bundle.manifest import (
+    DIGEST_FIELD,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MANIFEST_MEMBER,
+    MAX_MANIFEST_BYTES,
+    MEMBERS,
+    WEIGHTS_MEMBER,
+    check_header,
+    config_from_dict,
+    config_to_dict,
+    manifest_digest,
+    sha256_hex,
+)
+from ptychopinn.errors import BundleError
+
+__all__ = ["read_bundle", "read_manifest", "write_bundle"]
+
+_REAL_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
+_COMPLEX_PARTS = {"complex64": np.float32, "complex128": np.float64}
+_PROBE = "probe"
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_LEGACY_MEMBERS = ("manifest.dill", "params.dill", "custom_objects.dill", "model.keras", "model.pth")
+
+
+def _tensor_entries(name: str, array: np.ndarray, store: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Add ``array`` to ``store`` under safetensors keys; return its manifest record."""
+    a = np.asarray(array)
+    dtype = a.dtype.name
+    if dtype in _COMPLEX_PARTS:
+        part = _COMPLEX_PARTS[dtype]
+        store[f"{name}:real"] = np.ascontiguousarray(a.real, dtype=part)
+        store[f"{name}:imag"] = np.ascontiguousarray(a.imag, dtype=part)
+        keys = [f"{name}:real", f"{name}:imag"]
+    elif dtype in _REAL_DTYPES:
+        store[name] = np.ascontiguousarray(a)
+        keys = [name]
+    else:
+        raise BundleError(f"cannot store tensor {name!r} of dtype {dtype} in a bundle")
+    return {"dtype": dtype, "shape": list(a.shape), "keys": keys}
+
+
+def _backend_distribution(backend: str) -> str | None:
+    from ptychopinn.plugins.names import KNOWN_BACKENDS
+    from ptychopinn.plugins.registry import _scan
+
+    group = _scan().get(backend)
+    if group and len(group) == 1 and group[0].distribution:
+        return group[0].distribution
+    return KNOWN_BACKENDS.get(backend)
+
+
+def _build(model: Any, *, backend_distribution: str | None) -> tuple[dict[str, Any], bytes]:
+    from safetensors.numpy import save as st_save
+
+    from ptychopinn._version import __version__ as core_version
+    from ptychopinn.plugins.hookspecs import BACKEND_API_VERSION
+
+    store: dict[str, np.ndarray] = {}
+    tensors: dict[str, Any] = {}
+    weights = {}
+    for name, array in model.weights.items():
+        if not isinstance(name, str) or not name or ":" in name or name == _PROBE:
+            raise BundleError(f"invalid weight name {name!r} (non-empty, no ':', not {_PROBE!r})")
+        weights[name] = _tensor_entries(f"weights/{name}", array, store)
+    tensors["weights"] = weights
+    probe = np.asarray(model.probe)
+    if probe.ndim != 2:
+        raise BundleError(f"model probe must be (N, N), got shape {probe.shape}")
+    tensors[_PROBE] = _tensor_entries(_PROBE, probe.astype(np.complex64), store)
+    payload = st_save(store, metadata={"format": FORMAT_NAME})
+    summary = model.training_summary.to_dict() if model.training_summary is not None else None
+    if summary is not None:
+        summary = json.loads(json.dumps(summary, allow_nan=True).replace("NaN", "null").replace("Infinity", "null"))
+    manifest: dict[str, Any] = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "backend": model.backend,
+        "backend_version": model.backend_version,
+        "backend_distribution": backend_distribution or _backend_distribution(model.backend),
+        "backend_api_version": list(BACKEND_API_VERSION),
+        "core_version": core_version,
+        "created_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "model_config": config_to_dict(model.model_config),
+        "training_config": config_to_dict(model.training_config),
+        "normalisation": model.normalisation.to_dict(),
+        "training_summary": summary,
+        "source_backend": model.source_backend,
+        "metadata": {str(k): str(v) for k, v in dict(model.metadata).items()},
+        "tensors": tensors,
+        "checksums": {WEIGHTS_MEMBER: sha256_hex(payload)},
+    }
+    manifest[DIGEST_FIELD] = manifest_digest(manifest)
+    return manifest, payload
+
+
+def write_bundle(model: Any, path: str | os.PathLike[str], *, backend_distribution: str | None = None) -> Path:
+    """Write ``model`` (a :class:`~ptychopinn.results.TrainedModel`) as a bundle, atomically.
+
+    Parameters
+    ----------
+    model : TrainedModel
+    path : path-like
+        Target file, conventionally ``*.ptychopinn.zip``. Its directory must exist.
+    backend_distribution : str, optional
+        Distribution of ``model.backend`` recorded for install guidance (default: looked up
+        from entry-point metadata, else the known distribution).
+
+    Returns
+    -------
+    Path
+        ``path``. Either the complete bundle is there or the previous file is untouched.
+    """
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise BundleError(f"{target}: directory {target.parent} does not exist")
+    manifest, payload = _build(model, backend_distribution=backend_distribution)
+    manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False).encode("utf-8")
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with zipfile.ZipFile(handle, "w") as zf:
+                for member, data, method in (
+                    (MANIFEST_MEMBER, manifest_bytes, zipfile.ZIP_DEFLATED),
+                    (WEIGHTS_MEMBER, payload, zipfile.ZIP_STORED),
+                ):
+                    info = zipfile.ZipInfo(member, date_time=_ZIP_TIME)
+                    info.compress_type = method
+                    info.external_attr = 0o644 << 16
+                    zf.writestr(info, data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename durable
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:  # pragma: no cover - platforms without directory fsync
+        pass
+    return target
+
+
+def _open(path: Path) -> zipfile.ZipFile:
+    where = str(path)
+    if not path.exists():
+        raise BundleError(f"{where}: no such model bundle")
+    if path.is_dir():
+        legacy = path / "wts.h5.zip"
+        hint = " (it holds a wts.h5.zip of the published PtychoPINN, which cannot be loaded safely)" if legacy.exists() else ""
+        raise BundleError(f"{where}: is a directory, expected a model bundle file{hint}")
+    try:
+        zf = zipfile.ZipFile(path, "r")
+    except zipfile.BadZipFile as exc:
+        raise BundleError(f"{where}: not a model bundle, or truncated (not a readable zip file: {exc})") from exc
+    except OSError as exc:
+        raise BundleError(f"{where}: cannot read: {exc}") from exc
+    names = [i.filename for i in zf.infolist()]
+    if any(n in names for n in _LEGACY_MEMBERS):
+        zf.close()
+        raise BundleError(
+            f"{where}: this is a model archive of the published PtychoPINN (dill/pickle members); it is not "
+            f"loaded because unpickling can execute code. Retrain with ptychopinn, or convert the weights yourself."
+        )
+    if len(names) != len(set(names)) or set(names) != MEMBERS:
+        unknown = sorted(set(names) - MEMBERS)
+        missing = sorted(MEMBERS - set(names))
+        zf.close()
+        details = []
+        if unknown:
+            details.append(f"unknown member(s) {', '.join(repr(n) for n in unknown)}")
+        if missing:
+            details.append(f"missing member(s) {', '.join(missing)}")
+        if len(names) != len(set(names)):
+            details.append("duplicate members")
+        raise BundleError(
+            f"{where}: bundle members must be exactly {sorted(MEMBERS)}; found {'; '.join(details)}. "
+            f"Nothing from the file was loaded."
+        )
+    return zf
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, *, where: str, limit: int | None = None) -> bytes:
+    info = zf.getinfo(name)
+    if limit is not None and info.file_size > limit:
+        raise BundleError(f"{where}: member {name} is {info.file_size} bytes, more than the {limit} allowed")
+    try:
+        return zf.read(name)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise BundleError(f"{where}: member {name} is corrupt or truncated ({exc})") from exc
+
+
+def _manifest_from_zip(zf: zipfile.ZipFile, *, where: str) -> dict[str, Any]:
+    raw = _read_member(zf, MANIFEST_MEMBER, where=where, limit=MAX_MANIFEST_BYTES)
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{where}: manifest.json is not valid JSON ({exc})") from exc
+    return check_header(manifest, where=where)
+
+
+def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check the manifest of a bundle (format, version, digest) without reading the weights.
+
+    Returns
+    -------
+    dict
+        The manifest (JSON object), see ``docs/bundle-format.md``.
+    """
+    p = Path(path)
+    with _open(p) as zf:
+        return _manifest_from_zip(zf, where=str(p))
+
+
+def _tensor(record: Any, loaded: Mapping[str, np.ndarray], *, where: str, name: str) -> np.ndarray:
+    if not isinstance(record, dict) or not {"dtype", "shape", "keys"} <= set(record):
+        raise BundleError(f"{where}: manifest record of tensor {name!r} is malformed")
+    dtype, shape, keys = record["dtype"], tuple(record["shape"]), list(record["keys"])
+    missing = [k for k in keys if k not in loaded]
+    if missing:
+        raise BundleError(f"{where}: weights.safetensors lacks tensor(s) {', '.join(missing)} listed in the manifest")
+    if dtype in _COMPLEX_PARTS and len(keys) == 2:
+        array = (loaded[keys[0]] + 1j * loaded[keys[1]]).astype(dtype)
+    elif dtype in _REAL_DTYPES and len(keys) == 1:
+        array = loaded[keys[0]]
+    else:
+        raise BundleError(f"{where}: tensor {name!r} has unsupported dtype {dtype!r} in the manifest")
+    if array.shape != shape and array.size == int(np.prod(shape)):  # safetensors stores 0-d tensors as (1,)
+        array = array.reshape(shape)
+    if array.shape != shape or array.dtype.name != dtype:
+        raise BundleError(
+            f"{where}: tensor {name!r} is {array.shape} {array.dtype}, manifest says {shape} {dtype}"
+        )
+    return array
+
+
+def read_bundle(path: str | os.PathLike[str]) -> Any:
+    """Read a bundle into a :class:`~ptychopinn.results.TrainedModel` (``backend`` = the writer).
+
+    Raises
+    ------
+    BundleError
+        Naming the file and the problem: not a zip / truncated, unexpected members,
+        future format, tampered manifest or weights (checksum), malformed content.
+    """
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as st_load
+
+    from ptychopinn.config.model import ModelConfig
+    from ptychopinn.config.training import TrainingConfig
+    from ptychopinn.physics.normalisation import Normalisation
+    from ptychopinn.results import TrainedModel, TrainingSummary
+
+    p = Path(path)
+    where = str(p)
+    with _open(p) as zf:
+        manifest = _manifest_from_zip(zf, where=where)
+        payload = _read_member(zf, WEIGHTS_MEMBER, where=where)
+    checksums = manifest["checksums"]
+    if not isinstance(checksums, dict) or set(checksums) != {WEIGHTS_MEMBER}:
+        raise BundleError(f"{where}: manifest 'checksums' must list exactly {WEIGHTS_MEMBER}")
+    if sha256_hex(payload) != checksums[WEIGHTS_MEMBER]:
+        raise BundleError(
+            f"{where}: {WEIGHTS_MEMBER} does not match its SHA-256 checksum in the manifest (corrupted or "
+            f"tampered with); refusing to load it"
+        )
+    try:
+        loaded = st_load(payload)
+    except (SafetensorError, ValueError, TypeError, OSError) as exc:
+        raise BundleError(f"{where}: {WEIGHTS_MEMBER} is not a valid safetensors file ({exc})") from exc
+    tensors = manifest["tensors"]
+    if not isinstance(tensors, dict) or not isinstance(tensors.get("weights"), dict) or _PROBE not in tensors:
+        raise BundleError(f"{where}: manifest 'tensors' must hold 'weights' and 'probe'")
+    listed = {k for rec in tensors["weights"].values() if isinstance(rec, dict) for k in rec.get("keys", [])}
+    listed |= set(tensors[_PROBE].get("keys", [])) if isinstance(tensors[_PROBE], dict) else set()
+    if set(loaded) != listed:
+        raise BundleError(f"{where}: weights.safetensors holds tensors the manifest does not list, or lacks some")
+    weights = {n: _tensor(rec, loaded, where=where, name=n) for n, rec in tensors["weights"].items()}
+    probe = _tensor(tensors[_PROBE], loaded, where=where, name=_PROBE)
+    norm_data = manifest["normalisation"]
+    if not isinstance(norm_data, dict):
+        raise BundleError(f"{where}: manifest 'normalisation' must be an object")
+    try:
+        normalisation = Normalisation(**norm_data)
+    except (TypeError, ValueError) as exc:
+        raise BundleError(f"{where}: manifest 'normalisation' is invalid: {exc}") from exc
+    summary = None
+    raw_summary = manifest.get("training_summary")
+    if raw_summary is not None:
+        try:
+            history = {
+                k: tuple(math.nan if v is None else float(v) for v in vals)
+                for k, vals in raw_summary.get("history", {}).items()
+            }
+            summary = TrainingSummary(**{**raw_summary, "history": history})
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise BundleError(f"{where}: manifest 'training_summary' is invalid: {exc}") from exc
+    for field in ("backend", "backend_version"):
+        if not isinstance(manifest[field], str) or not manifest[field]:
+            raise BundleError(f"{where}: manifest '{field}' must be a non-empty string")
+    return TrainedModel(
+        backend=manifest["backend"],
+        backend_version=manifest["backend_version"],
+        model_config=config_from_dict(ModelConfig, manifest["model_config"], where=where, field="model_config"),
+        training_config=config_from_dict(
+            TrainingConfig, manifest["training_config"], where=where, field="training_config"
+        ),
+        normalisation=normalisation,
+        probe=probe,
+        weights=weights,
+        training_summary=summary,
+        source_backend=manifest.get("source_backend"),
+        metadata=dict(manifest.get("metadata") or {}),
+    )
+
+
+def with_backend(model: Any, backend: str, backend_version: str) -> Any:
+    """``model`` relabelled as loaded by ``backend``; records the writer in ``source_backend`` when it differs."""
+    if model.backend == backend:
+        return replace(model, backend_version=backend_version)
+    return replace(model, backend=backend, backend_version=backend_version, source_backend=model.backend)

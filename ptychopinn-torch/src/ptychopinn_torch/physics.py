@@ -1,0 +1,207 @@
+"""Differentiable torch twin of core's numpy physics oracle (:mod:`ptychopinn.physics`).
+
+Conventions are core's (``docs/conventions.md``): offsets ``(dx, dy)`` in object pixels,
+merge moves each patch by ``+offset``, extract by ``-offset``; bilinear translation with
+zero fill; far field ``fftshift(fft2(psi, norm="ortho"))``.
+
+A bilinear translation by a uniform shift is separable: along one axis it is the banded
+matrix ``T_s[i, i'] = (1 - f) [i - i' = k] + f [i - i' = k + 1]`` with ``s = k + f``,
+``k = floor(s)``, and the 2-D translation is ``T_dy @ image @ T_dx^T``. This is exactly the
+oracle's operator (zero fill included), its adjoint is ``T_s^T = T_{-s}``, and padding /
+cropping become column / row slices of ``T``. Merging and extracting a group are therefore
+two small batched matrix products per member, on any device, and every group of a batch
+keeps its own canvas (groups never mix, whatever the batch size).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ptychopinn.physics import MERGE_EPS
+
+__all__ = [
+    "constrained_patches",
+    "extract_patches",
+    "far_field_amplitude",
+    "forward_amplitude",
+    "group_object",
+    "merge_patches",
+    "translate",
+    "translation_matrices",
+]
+
+
+def translation_matrices(shifts: torch.Tensor, size: int, *, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """1-D bilinear translation operators.
+
+    Parameters
+    ----------
+    shifts : (K,) float tensor, pixels
+    size : int
+        Length of the axis.
+
+    Returns
+    -------
+    (K, size, size) tensor
+        ``out = T @ x`` moves ``x`` by ``shift`` (positive = towards larger index), zero fill.
+    """
+    s = shifts.to(torch.float64)
+    k = torch.floor(s)
+    f = (s - k).to(dtype)[:, None, None]
+    i = torch.arange(size, device=shifts.device)
+    d = (i[:, None] - i[None, :]).to(torch.float64)[None]
+    kk = k[:, None, None]
+    return (1 - f) * (d == kk).to(dtype) + f * (d == kk + 1).to(dtype)
+
+
+def _apply(images: torch.Tensor, ty: torch.Tensor, tx: torch.Tensor) -> torch.Tensor:
+    """``ty @ images @ tx^T`` for real or complex images (K, H, W) with real operators."""
+    if images.is_complex():
+        re = ty @ images.real @ tx.transpose(-1, -2)
+        im = ty @ images.imag @ tx.transpose(-1, -2)
+        return torch.complex(re, im)
+    return ty @ images @ tx.transpose(-1, -2)
+
+
+def translate(images: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """Translate each image (B, H, W) by its own ``(dx, dy)`` (B, 2): twin of ``ptychopinn.physics.translate``."""
+    B, H, W = images.shape
+    rdt = images.real.dtype if images.is_complex() else images.dtype
+    ty = translation_matrices(shifts[:, 1], H, dtype=rdt)
+    tx = translation_matrices(shifts[:, 0], W, dtype=rdt)
+    return _apply(images, ty, tx)
+
+
+def canvas_size_for(offsets: torch.Tensor, N: int) -> int:
+    """Twin of ``ptychopinn.physics.canvas_size_for``: ``N + 2 ceil(max |offset|)``."""
+    reach = float(offsets.detach().abs().max()) if offsets.numel() else 0.0
+    return N + 2 * math.ceil(reach)
+
+
+def _member_operators(offsets: torch.Tensor, N: int, M: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-member placement operators ``(B, C, M, N)`` (rows: canvas, columns: patch) for y and x."""
+    B, C, _ = offsets.shape
+    lo = (M - N) // 2
+    flat = offsets.reshape(B * C, 2)
+    ay = translation_matrices(flat[:, 1], M, dtype=dtype)[:, :, lo : lo + N]
+    ax = translation_matrices(flat[:, 0], M, dtype=dtype)[:, :, lo : lo + N]
+    return ay.reshape(B, C, M, N), ax.reshape(B, C, M, N)
+
+
+def _center_window(N: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    w = torch.zeros(N, N, device=device, dtype=dtype)
+    lo = N // 4
+    w[lo : lo + N // 2, lo : lo + N // 2] = 1
+    return w
+
+
+def merge_patches(
+    patches: torch.Tensor,
+    offsets: torch.Tensor,
+    *,
+    canvas_size: int,
+    weight: torch.Tensor | None = None,
+    eps: float = MERGE_EPS,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Twin of ``ptychopinn.physics.merge_patches``: one canvas per group.
+
+    Parameters
+    ----------
+    patches : (B, C, N, N) complex
+    offsets : (B, C, 2) float, (dx, dy) object pixels
+    canvas_size : int
+    weight : (N, N) float, optional (default: central N/2 window)
+    eps : float
+
+    Returns
+    -------
+    canvas : (B, M, M) complex
+    weight_sum : (B, M, M) float
+    """
+    B, C, N, _ = patches.shape
+    rdt = patches.real.dtype
+    w = _center_window(N, patches.device, rdt) if weight is None else weight.to(patches.device, rdt)
+    ay, ax = _member_operators(offsets, N, canvas_size, rdt)
+    num = _apply(patches * w, ay, ax).sum(dim=1)
+    wsum = (ay @ w @ ax.transpose(-1, -2)).sum(dim=1)
+    return num / (wsum + eps), wsum
+
+
+def extract_patches(canvas: torch.Tensor, offsets: torch.Tensor, *, N: int) -> torch.Tensor:
+    """Twin of ``ptychopinn.physics.extract_patches``: (B, M, M), (B, C, 2) -> (B, C, N, N)."""
+    M = canvas.shape[-1]
+    rdt = canvas.real.dtype if canvas.is_complex() else canvas.dtype
+    ay, ax = _member_operators(offsets, N, M, rdt)
+    return _apply(canvas[:, None], ay.transpose(-1, -2), ax.transpose(-1, -2))
+
+
+def _group_canvas(
+    obj: torch.Tensor, offsets: torch.Tensor, *, object_big: bool, canvas_size: int | None
+) -> torch.Tensor:
+    N = obj.shape[-1]
+    M = canvas_size if canvas_size is not None else canvas_size_for(offsets, N)
+    if object_big:
+        return merge_patches(obj, offsets, canvas_size=M)[0]
+    lo = (M - N) // 2
+    single = obj[:, 0]
+    re = torch.nn.functional.pad(single.real, (lo, lo, lo, lo))
+    im = torch.nn.functional.pad(single.imag, (lo, lo, lo, lo))
+    return torch.complex(re, im)
+
+
+def constrained_patches(
+    obj: torch.Tensor, offsets: torch.Tensor | None, *, object_big: bool = True, canvas_size: int | None = None
+) -> torch.Tensor:
+    """Twin of ``ptychopinn.physics.constrained_patches`` (identity for gridsize 1): (B, C, N, N) complex."""
+    if offsets is None or offsets.shape[1] == 1:
+        return obj
+    canvas = _group_canvas(obj, offsets, object_big=object_big, canvas_size=canvas_size)
+    return extract_patches(canvas, offsets, N=obj.shape[-1])
+
+
+def far_field_amplitude(exit_wave: torch.Tensor) -> torch.Tensor:
+    """``|fftshift(fft2(psi, norm="ortho"))|`` over the last two axes."""
+    f = torch.fft.fftshift(torch.fft.fft2(exit_wave, norm="ortho"), dim=(-2, -1))
+    return f.abs()
+
+
+def forward_amplitude(
+    obj: torch.Tensor,
+    probe: torch.Tensor,
+    offsets: torch.Tensor | None = None,
+    *,
+    object_big: bool = True,
+    log_scale: torch.Tensor | float = 0.0,
+    canvas_size: int | None = None,
+) -> torch.Tensor:
+    """Twin of ``ptychopinn.physics.forward_amplitude``.
+
+    Parameters
+    ----------
+    obj : (B, C', N, N) complex64
+    probe : (N, N) complex64, normalised probe
+    offsets : (B, C, 2) float or None
+    object_big : bool
+    log_scale : scalar tensor or float (w)
+
+    Returns
+    -------
+    (B, C, N, N) float32 predicted amplitudes (network units)
+    """
+    patches = constrained_patches(obj, offsets, object_big=object_big, canvas_size=canvas_size)
+    amp = far_field_amplitude(patches * probe)
+    if isinstance(log_scale, torch.Tensor):
+        return amp * torch.exp(log_scale)
+    return amp * math.exp(log_scale)
+
+
+def group_object(obj: torch.Tensor, offsets: torch.Tensor | None, *, object_big: bool = True) -> torch.Tensor:
+    """Twin of ``ptychopinn.physics.group_object``: (B, C', N, N) -> (B, N, N) complex."""
+    if offsets is None or offsets.shape[1] == 1:
+        return obj[:, 0]
+    N = obj.shape[-1]
+    canvas = _group_canvas(obj, offsets, object_big=object_big, canvas_size=None)
+    lo = (canvas.shape[-1] - N) // 2
+    return canvas[:, lo : lo + N, lo : lo + N]

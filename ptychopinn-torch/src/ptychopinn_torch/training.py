@@ -1,0 +1,150 @@
+"""The ``train`` hook's implementation: Lightning ``Trainer.fit`` and conversion to a ``TrainedModel``."""
+
+from __future__ import annotations
+
+import csv
+import math
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import EarlyStopping
+from lightning.pytorch.loggers import CSVLogger
+
+from ptychopinn.config import ModelConfig, TrainingConfig
+from ptychopinn.errors import ConfigError
+from ptychopinn.physics import normalise_probe
+from ptychopinn.results import TrainedModel, TrainingData, TrainingSummary
+from ptychopinn_torch import __version__
+from ptychopinn_torch.data import PtychoDataModule
+from ptychopinn_torch.module import PtychoPINNModule
+from ptychopinn_torch.options import TorchOptions
+from ptychopinn_torch.weights import state_to_weights
+
+__all__ = ["train"]
+
+
+def _check(data: TrainingData, cfg: ModelConfig) -> None:
+    g = data.train
+    if g.N != cfg.N:
+        raise ConfigError(f"ModelConfig.N = {cfg.N} but the diffraction patterns are {g.N} x {g.N} pixels")
+    if g.channels != cfg.channels:
+        raise ConfigError(
+            f"ModelConfig.gridsize = {cfg.gridsize} expects groups of {cfg.channels} patterns, got {g.channels}"
+        )
+    if g.n_groups == 0:
+        raise ConfigError("no training groups: the scan is too small for the requested split")
+
+
+def _read_history(metrics_csv: Path) -> dict[str, tuple[float, ...]]:
+    """Per-epoch series from Lightning's CSV log (one value per epoch and metric)."""
+    if not metrics_csv.exists():
+        return {}
+    per_epoch: dict[int, dict[str, float]] = {}
+    with metrics_csv.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            if not row.get("epoch"):
+                continue
+            epoch = int(float(row["epoch"]))
+            for key, value in row.items():
+                if key in ("epoch", "step") or value in ("", None):
+                    continue
+                per_epoch.setdefault(epoch, {})[key] = float(value)
+    keys = sorted({k for d in per_epoch.values() for k in d})
+    epochs = sorted(per_epoch)
+    return {k: tuple(per_epoch[e].get(k, math.nan) for e in epochs) for k in keys}
+
+
+def train(
+    data: TrainingData, model_config: ModelConfig, training_config: TrainingConfig, options: TorchOptions
+) -> TrainedModel:
+    """Train with Lightning and return the model with canonical numpy weights.
+
+    Under a multi-process strategy (``ddp``) every rank returns the same model; only rank 0
+    writes logs, and :func:`ptychopinn_torch.persistence.save` writes only on rank 0.
+    """
+    _check(data, model_config)
+    if options.num_threads is not None:
+        torch.set_num_threads(options.num_threads)
+    tc = training_config
+    L.seed_everything(tc.seed, workers=True, verbose=False)
+    probe = normalise_probe(
+        data.probe, reference_transmission=model_config.reference_transmission, mask=model_config.probe_mask
+    )
+    norm = data.normalisation
+    module = PtychoPINNModule(model_config, tc, probe=probe, input_scale=norm.input_scale)
+    dm = PtychoDataModule(
+        data.train,
+        data.validation,
+        network_scale=norm.network_scale,
+        batch_size=tc.batch_size,
+        num_workers=options.num_workers,
+        with_truth=model_config.model_type == "supervised",
+        seed=tc.seed,
+    )
+    has_val = dm.val_set is not None
+    callbacks = []
+    early = None
+    if tc.early_stopping_patience is not None:
+        monitor = "val_loss" if has_val else "loss"
+        early = EarlyStopping(monitor=monitor, patience=tc.early_stopping_patience, mode="min")
+        callbacks.append(early)
+    tmp = None
+    if options.log_dir is None:
+        tmp = tempfile.mkdtemp(prefix="ptychopinn-torch-")
+        log_root = tmp
+    else:
+        log_root = options.log_dir
+    logger = CSVLogger(log_root, name="ptychopinn", flush_logs_every_n_steps=1_000_000)
+    n_batches = max(1, math.ceil(data.train.n_groups / tc.batch_size))
+    trainer = L.Trainer(
+        max_epochs=tc.epochs,
+        logger=logger,
+        callbacks=callbacks,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=min(50, n_batches),
+        **options.trainer_kwargs(),
+    )
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+            warnings.filterwarnings("ignore", message=".*number of training batches.*")
+            trainer.fit(module, datamodule=dm)
+        wall = time.perf_counter() - t0
+        history = _read_history(Path(logger.log_dir) / "metrics.csv") if trainer.is_global_zero else {}
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    weights = state_to_weights(module.net)
+    summary = TrainingSummary(
+        epochs_run=int(trainer.current_epoch),
+        history=history,
+        wall_time_s=wall,
+        n_train_groups=data.train.n_groups,
+        n_validation_groups=0 if not has_val else data.validation.n_groups,
+        stopped_early=bool(early is not None and early.stopped_epoch > 0),
+    )
+    return TrainedModel(
+        backend="pytorch",
+        backend_version=__version__,
+        model_config=model_config,
+        training_config=training_config,
+        normalisation=norm,
+        probe=np.asarray(data.probe, dtype=np.complex64),
+        weights=weights,
+        training_summary=summary,
+        metadata={
+            "torch_version": torch.__version__,
+            "lightning_version": L.__version__,
+            "world_size": str(trainer.world_size),
+            "precision": str(options.precision),
+        },
+    )

@@ -98,7 +98,7 @@ class PtychoPINNModule(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         lr = self.trainer.optimizers[0].param_groups[0]["lr"]
-        self.log("learning_rate", float(lr), on_step=False, on_epoch=True, sync_dist=False, rank_zero_only=True)
+        self.log("learning_rate", float(lr), on_step=False, on_epoch=True, sync_dist=True)
 
     def configure_optimizers(self) -> dict:
         tc = self.training_config

@@ -1,0 +1,254 @@
+"""The PINN and Supervised ``TrainableReconstructor``s (parent side: configs, checks, conversions).
+
+Every ``reconstruct``/``train`` call validates the settings and the backend in the parent
+(fast, clear errors, no spawn), converts Ptychodus data with numpy, then runs the model in
+a freshly spawned child (:mod:`ptychopinn_ptychodus.runner`, entry points in
+:mod:`ptychopinn_ptychodus.child`). The parent never imports a backend or a framework.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ptychodus.api.product import LossValue
+from ptychodus.api.reconstruct import ReconstructInput, ReconstructOutput, TrainableReconstructor, TrainOutput
+
+from ptychopinn_ptychodus import backends
+from ptychopinn_ptychodus.convert import product_with_object, scan_from_reconstruct_input
+from ptychopinn_ptychodus.jobs import ReconstructJob, TrainJob
+from ptychopinn_ptychodus.runner import run_in_child
+from ptychopinn_ptychodus.settings import PtychoPINNNextSettings
+
+__all__ = [
+    "BUNDLE_EXTENSION",
+    "MODEL_FILE_FILTER",
+    "TRAINING_DATA_FILE_FILTER",
+    "PtychoPINNNextReconstructor",
+]
+
+logger = logging.getLogger(__name__)
+
+BUNDLE_EXTENSION = ".zip"
+"""Extension Ptychodus appends when it saves a model (a core bundle is one zip file)."""
+
+MODEL_FILE_FILTER = "PtychoPINN Model Bundle (*.zip)"
+TRAINING_DATA_FILE_FILTER = "NumPy Zipped Archive (*.npz)"
+TRAINING_DATA_NAMES = ("train_data.npz", "training_data.npz")
+"""File names looked for when ``train`` is given a directory (Ptychodus's GUI passes one)."""
+
+_RECONSTRUCT_ENTRY = "ptychopinn_ptychodus.child:run_reconstruct"
+_TRAIN_ENTRY = "ptychopinn_ptychodus.child:run_train"
+
+_MODES = {"PINN": "pinn", "Supervised": "supervised"}
+
+
+class PtychoPINNNextReconstructor(TrainableReconstructor):
+    """A PtychoPINN reconstructor for Ptychodus backed by ``ptychopinn`` (any installed backend).
+
+    Parameters
+    ----------
+    name : {"PINN", "Supervised"}
+        Ptychodus-visible name; selects ``ModelConfig.model_type``.
+    settings : PtychoPINNNextSettings
+        The library's settings groups (shared by both reconstructors).
+    """
+
+    def __init__(self, name: str, settings: PtychoPINNNextSettings) -> None:
+        if name not in _MODES:
+            raise ValueError(f"unknown PtychoPINN-Next reconstructor {name!r}; expected one of {sorted(_MODES)}")
+        self._name = name
+        self._model_type = _MODES[name]
+        self._settings = settings
+        self._model_path: Path | None = None
+
+    # ------------------------------------------------------------------ Reconstructor
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def model_type(self) -> str:
+        """Core's ``ModelConfig.model_type`` this reconstructor trains."""
+        return self._model_type
+
+    def get_progress_goal(self) -> int:
+        return max(1, self._settings.epochs.get_value())
+
+    def reconstruct(self, parameters: ReconstructInput) -> Iterator[ReconstructOutput]:
+        if self._model_path is None:
+            raise RuntimeError(
+                f"PtychoPINN-Next {self._name}: no model is loaded. Open a model bundle (Load Model) or train one "
+                "first."
+            )
+        config = self._settings.inference_config()
+        backend = self._inference_backend(self._model_path)
+        scan = scan_from_reconstruct_input(parameters, with_object=False)
+        job = ReconstructJob(bundle=self._model_path, scan=scan, config=config, backend=backend)
+        goal = self.get_progress_goal()
+        for message in run_in_child(_RECONSTRUCT_ENTRY, job):
+            if message[0] == "stage":
+                logger.info("PtychoPINN-Next %s: %s", self._name, message[1])
+            elif message[0] == "reconstruction":
+                _, obj, weight, origin, used_backend = message
+                logger.info("PtychoPINN-Next %s: reconstructed with backend '%s'", self._name, used_backend)
+                product = product_with_object(parameters, obj, weight, origin)
+                yield ReconstructOutput(product=product, progress=goal)
+
+    # ------------------------------------------------------------------ models
+    def is_model_loaded(self) -> bool:
+        return self._model_path is not None
+
+    @property
+    def model_path(self) -> Path | None:
+        """The bundle file reconstructions use (loaded, or written by the last training)."""
+        return self._model_path
+
+    def get_model_file_filter(self) -> str:
+        return MODEL_FILE_FILTER
+
+    def get_model_file_extension(self) -> str:
+        return BUNDLE_EXTENSION
+
+    def load_model_from_file(self, file_path: Path) -> None:
+        path = Path(file_path)
+        self._inference_backend(path)  # fails fast: bundle unreadable or its backend not installed
+        self._model_path = path
+        logger.info("PtychoPINN-Next %s: model bundle %s selected", self._name, path)
+
+    def save_model(self, file_path: Path) -> None:
+        if self._model_path is None:
+            raise RuntimeError(f"Cannot save the PtychoPINN-Next {self._name} model: none is loaded or trained.")
+        destination = Path(file_path)
+        if destination.resolve() == self._model_path.resolve():
+            return
+        _atomic_copy(self._model_path, destination)
+        logger.info("PtychoPINN-Next %s: model bundle saved to %s", self._name, destination)
+
+    # ------------------------------------------------------------------ training
+    def get_training_data_file_filter(self) -> str:
+        return TRAINING_DATA_FILE_FILTER
+
+    def export_training_data(self, file_path: Path, parameters: ReconstructInput) -> None:
+        from ptychopinn.data.npz import write_scan
+
+        scan = scan_from_reconstruct_input(parameters, with_object=True)
+        extra = {}
+        if parameters.bad_pixels is not None:
+            extra["bad_pixels"] = parameters.bad_pixels.astype(bool)
+        write_scan(Path(file_path), scan, extra=extra)
+        logger.info(
+            "PtychoPINN-Next: exported %d patterns (%d x %d, amplitudes sqrt(counts)) to %s",
+            scan.n_patterns,
+            scan.N,
+            scan.N,
+            file_path,
+        )
+
+    def train(self, input_path: Path, output_path: Path) -> Iterator[TrainOutput]:
+        data = _training_data_file(Path(input_path))
+        training_config = self._settings.training_config()
+        # N is validated again in the child with the data's pattern size.
+        model_config = self._settings.model_config(model_type=self._model_type, N=64)
+        backend = backends.resolve_training_backend(self._settings.requested_training_backend())
+        output = _bundle_destination(Path(output_path))
+        job = TrainJob(
+            data=data, output=output, model_config=model_config, training_config=training_config, backend=backend
+        )
+        goal = self.get_progress_goal()
+        for message in run_in_child(_TRAIN_ENTRY, job):
+            tag = message[0]
+            if tag == "stage":
+                logger.info("PtychoPINN-Next %s: %s", self._name, message[1])
+            elif tag == "history":
+                _, history, epochs_run, used_backend = message
+                train_loss = [LossValue(epoch=i, value=float(v)) for i, v in enumerate(history.get("loss", []))]
+                val_loss = [LossValue(epoch=i, value=float(v)) for i, v in enumerate(history.get("val_loss", []))]
+                logger.info(
+                    "PtychoPINN-Next %s: trained %d epochs with backend '%s'; final loss %s",
+                    self._name,
+                    epochs_run,
+                    used_backend,
+                    f"{train_loss[-1].value:.6g}" if train_loss else "n/a",
+                )
+                yield TrainOutput(training_loss=train_loss, validation_loss=val_loss, progress=goal)
+            elif tag == "model_saved":
+                self._model_path = Path(message[1])
+                logger.info("PtychoPINN-Next %s: model bundle written to %s", self._name, self._model_path)
+
+    # ------------------------------------------------------------------ helpers
+    def _inference_backend(self, bundle: Path) -> str | None:
+        """Check the bundle and the backend that will read it; return the explicit backend or None."""
+        requested = self._settings.requested_inference_backend()
+        written_by = backends.bundle_backend(bundle)
+        if requested is None:
+            from ptychopinn.errors import BackendNotInstalledError, UnknownBackendError
+
+            advice = (
+                f" The bundle {bundle} was written by backend '{written_by}': install it, or set "
+                "[PtychoPINNNextInference] Backend to an installed backend to load the bundle there."
+            )
+            try:
+                backends.check_backend_installed(written_by, purpose="this model bundle")
+            except BackendNotInstalledError as exc:
+                raise BackendNotInstalledError(
+                    str(exc) + advice, backend=exc.backend, distribution=exc.distribution
+                ) from None
+            except UnknownBackendError as exc:
+                raise UnknownBackendError(str(exc) + advice) from None
+            return None
+        return backends.check_backend_installed(requested, purpose="inference")
+
+
+def _training_data_file(path: Path) -> Path:
+    """The training-data file for ``train``'s input path (a file, or a directory holding one)."""
+    from ptychopinn.errors import ScanDataError
+
+    if path.is_file():
+        return path
+    if path.is_dir():
+        for name in TRAINING_DATA_NAMES:
+            if (path / name).is_file():
+                return path / name
+        found = sorted(path.glob("*.npz"))
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ScanDataError(
+                f"{path}: no training data (*.npz) in this directory; export training data first "
+                "(PtychoPINN-Next writes core's scan format; Ptychodus's PtychoPINN export is read too)"
+            )
+        raise ScanDataError(
+            f"{path}: several .npz files ({', '.join(p.name for p in found)}) and none named "
+            f"{' or '.join(TRAINING_DATA_NAMES)}; rename the one to train on"
+        )
+    raise ScanDataError(f"{path}: no such training data file or directory")
+
+
+def _bundle_destination(output_path: Path) -> Path:
+    """Where training writes its bundle: ``output_path`` itself when it names a .zip, else ``<dir>/model.zip``."""
+    if output_path.suffix == BUNDLE_EXTENSION:
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        return output_path
+    output_path.mkdir(parents=True, exist_ok=True)
+    destination = output_path / f"model{BUNDLE_EXTENSION}"  # Ptychodus's StandardFileLayout.MODEL_BASENAME
+    if destination.exists():
+        logger.warning("PtychoPINN-Next: %s exists and will be replaced by the new model", destination)
+    return destination
+
+
+def _atomic_copy(source: Path, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, destination)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

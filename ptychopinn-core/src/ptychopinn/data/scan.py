@@ -57,7 +57,8 @@ class ScanData:
                 f"got shape {getattr(probe, 'shape', None)}"
             )
         if self.object is not None and (not isinstance(self.object, np.ndarray) or self.object.ndim != 2):
-            raise ScanDataError(f"{where}'objectGuess' must be an (H, W) array, got {getattr(self.object, 'shape', None)}")
+            shape = getattr(self.object, "shape", None)
+            raise ScanDataError(f"{where}'objectGuess' must be an (H, W) array, got {shape}")
         if self.scan_index is not None and (
             not isinstance(self.scan_index, np.ndarray) or self.scan_index.shape != (M,)
         ):

@@ -1,0 +1,219 @@
+"""NPZ scan files: :func:`read_scan` and :func:`write_scan` (``docs/data-contract.md``).
+
+Never unpickles (``allow_pickle`` is never set). Files are written atomically (temporary
+file in the target directory, then ``os.replace``) and byte-for-byte deterministically
+(fixed zip timestamps, members stored uncompressed so that :func:`read_scan` can
+memory-map the diffraction stack).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ptychopinn.data.scan import ScanData
+from ptychopinn.data.validate import IntegerCountsPolicy, validate_scan_arrays
+from ptychopinn.errors import ScanDataError
+
+__all__ = ["SCAN_KEYS", "read_npz_arrays", "read_scan", "write_npz", "write_scan"]
+
+SCAN_KEYS: tuple[str, ...] = ("diffraction", "diff3d", "xcoords", "ycoords", "probeGuess", "objectGuess", "scan_index")
+"""Keys :func:`read_scan` reads; any other key in the file is ignored (never loaded)."""
+
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _memmap_member(path: Path, zf: zipfile.ZipFile, member: str) -> np.ndarray | None:
+    """Memory-map an uncompressed ``.npy`` member of a zip file, or None when impossible."""
+    info = zf.getinfo(member)
+    if info.compress_type != zipfile.ZIP_STORED:
+        return None
+    with open(path, "rb") as fh:
+        fh.seek(info.header_offset)
+        local = fh.read(30)
+        if len(local) < 30 or local[:4] != b"PK\x03\x04":
+            return None
+        name_len = int.from_bytes(local[26:28], "little")
+        extra_len = int.from_bytes(local[28:30], "little")
+        data_start = info.header_offset + 30 + name_len + extra_len
+        fh.seek(data_start)
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            return None
+        offset = fh.tell()
+    if dtype.hasobject or fortran:
+        return None
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="C")
+
+
+def read_npz_arrays(
+    path: str | os.PathLike[str], keys: tuple[str, ...] | None = None, *, mmap: bool = False
+) -> dict[str, np.ndarray]:
+    """Read the arrays ``keys`` (default: all) of an NPZ file without unpickling.
+
+    Parameters
+    ----------
+    path : path-like
+    keys : tuple of str, optional
+        Keys to load; keys missing from the file are skipped.
+    mmap : bool
+        Memory-map uncompressed members (read-only); compressed members are loaded.
+
+    Raises
+    ------
+    ScanDataError
+        The file does not exist, is not an NPZ archive, or a member is corrupt or holds
+        Python objects (which would need unpickling).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ScanDataError(f"{p}: no such file")
+    if p.is_dir():
+        raise ScanDataError(f"{p}: is a directory, expected an .npz scan file")
+    if not zipfile.is_zipfile(p):
+        raise ScanDataError(
+            f"{p}: not an NPZ archive (expected a zip of .npy arrays written by numpy.savez or "
+            "ptychopinn.data.npz.write_scan)"
+        )
+    out: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(p) as zf, np.load(p, allow_pickle=False) as npz:
+            names = list(npz.files)
+            for key in names if keys is None else [k for k in keys if k in names]:
+                arr = None
+                if mmap:
+                    try:
+                        arr = _memmap_member(p, zf, key + ".npy")
+                    except (KeyError, ValueError, OSError):
+                        arr = None
+                if arr is None:
+                    try:
+                        arr = npz[key]
+                    except ValueError as exc:
+                        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+                            raise ScanDataError(
+                                f"{p}: key '{key}': holds Python objects (dtype object), which would need "
+                                "unpickling; PtychoPINN never unpickles. Store a numeric array instead"
+                            ) from None
+                        raise ScanDataError(f"{p}: key '{key}': cannot be read ({exc})") from None
+                    except (OSError, EOFError, zipfile.BadZipFile, Exception) as exc:
+                        raise ScanDataError(f"{p}: key '{key}': member is corrupt or truncated ({exc})") from None
+                out[key] = arr
+    except ScanDataError:
+        raise
+    except Exception as exc:
+        raise ScanDataError(f"{p}: cannot be opened as an NPZ archive ({type(exc).__name__}: {exc})") from None
+    return out
+
+
+def read_scan(
+    path: str | os.PathLike[str],
+    *,
+    mmap: bool = False,
+    integer_counts: IntegerCountsPolicy = "reject",
+) -> ScanData:
+    """Read and validate a scan NPZ file.
+
+    Parameters
+    ----------
+    path : path-like
+        NPZ file with ``diffraction`` (or legacy ``diff3d``) (M, N, N) amplitudes
+        sqrt(counts), ``xcoords``/``ycoords`` (M,) object pixels, ``probeGuess`` (N, N)
+        complex, optional ``objectGuess`` (H, W) complex and ``scan_index`` (M,).
+    mmap : bool
+        Memory-map the diffraction stack (read-only) when it is stored uncompressed as
+        float32/float64; memory then grows with the batch a consumer reads, not the scan.
+    integer_counts : {"reject", "sqrt"}
+        Policy for integer diffraction data (photon counts): reject with a hint
+        (default) or take the square root explicitly.
+
+    Returns
+    -------
+    ScanData
+        With ``source`` set to the path. Legacy (N, N, M) stacks are transposed with a
+        :class:`~ptychopinn.data.validate.ScanDataWarning`.
+
+    Raises
+    ------
+    ScanDataError
+        Any violation of the data contract; the message names the file, the key, the
+        expected and the found shape/dtype.
+    """
+    arrays = read_npz_arrays(path, SCAN_KEYS, mmap=mmap)
+    return validate_scan_arrays(arrays, source=str(path), integer_counts=integer_counts)
+
+
+def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> Path:
+    """Write ``arrays`` as an uncompressed NPZ file, atomically and deterministically.
+
+    Refuses object arrays (they would need pickling to read back).
+    """
+    p = Path(path)
+    for key, value in arrays.items():
+        if not isinstance(key, str) or not key or "/" in key:
+            raise ScanDataError(f"{p}: invalid array key {key!r}")
+        if np.asarray(value).dtype.hasobject:
+            raise ScanDataError(f"{p}: key '{key}': object arrays cannot be written (they need pickling)")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+                for key, value in arrays.items():
+                    info = zipfile.ZipInfo(key + ".npy", date_time=_ZIP_EPOCH)
+                    info.compress_type = zipfile.ZIP_STORED
+                    info.external_attr = 0o644 << 16
+                    with zf.open(info, "w", force_zip64=True) as member:
+                        np.lib.format.write_array(member, np.ascontiguousarray(value), allow_pickle=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return p
+
+
+def write_scan(path: str | os.PathLike[str], scan: ScanData, *, extra: Mapping[str, Any] | None = None) -> Path:
+    """Write a scan as an NPZ file that :func:`read_scan` reads back identically.
+
+    Parameters
+    ----------
+    path : path-like
+        Target file (written atomically: a temporary file in the same directory, then
+        ``os.replace``; no half-written file is ever left at ``path``).
+    scan : ScanData
+    extra : mapping of str to array, optional
+        Additional numeric arrays (e.g. simulation parameters); must not reuse a scan key.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    arrays: dict[str, np.ndarray] = {
+        "diffraction": np.asarray(scan.diffraction, dtype=np.float32),
+        "xcoords": np.asarray(scan.xcoords, dtype=np.float64),
+        "ycoords": np.asarray(scan.ycoords, dtype=np.float64),
+        "probeGuess": np.asarray(scan.probe, dtype=np.complex64),
+    }
+    if scan.object is not None:
+        arrays["objectGuess"] = np.asarray(scan.object, dtype=np.complex64)
+    if scan.scan_index is not None:
+        arrays["scan_index"] = np.asarray(scan.scan_index, dtype=np.int64)
+    for key, value in (extra or {}).items():
+        if key in SCAN_KEYS:
+            raise ScanDataError(f"{path}: extra key '{key}' collides with a scan key")
+        arrays[key] = np.asarray(value)
+    return write_npz(path, arrays)

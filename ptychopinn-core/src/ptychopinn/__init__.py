@@ -31,12 +31,31 @@ _LAZY: dict[str, str] = {
     "write_scan": "ptychopinn.data.npz",
 }
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = [
+    "__version__",
+    "GroupedScan",
+    "InferenceConfig",
+    "ModelConfig",
+    "PtychoPINNError",
+    "Reconstruction",
+    "ScanData",
+    "TrainedModel",
+    "TrainingConfig",
+    "get_backend",
+    "list_backends",
+    "load_model",
+    "read_scan",
+    "reconstruct",
+    "refresh_backends",
+    "save_model",
+    "train",
+    "write_scan",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ptychopinn.api import Reconstruction, get_backend, list_backends, load_model, reconstruct, save_model, train
     from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
     from ptychopinn.data import GroupedScan, ScanData
-    from ptychopinn.api import Reconstruction, get_backend, list_backends, load_model, reconstruct, save_model, train
     from ptychopinn.data.npz import read_scan, write_scan
     from ptychopinn.errors import PtychoPINNError
     from ptychopinn.plugins.registry import refresh_backends

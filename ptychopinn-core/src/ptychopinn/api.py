@@ -160,7 +160,9 @@ def train(
     return model
 
 
-def load_model(path: str | os.PathLike[str], *, backend: str | None = None, options: object | None = None) -> TrainedModel:
+def load_model(
+    path: str | os.PathLike[str], *, backend: str | None = None, options: object | None = None
+) -> TrainedModel:
     """Load a model bundle with the backend that wrote it, or with ``backend`` explicitly.
 
     Parameters

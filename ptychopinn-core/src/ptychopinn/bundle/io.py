@@ -177,7 +177,9 @@ def _open(path: Path) -> zipfile.ZipFile:
         raise BundleError(f"{where}: no such model bundle")
     if path.is_dir():
         legacy = path / "wts.h5.zip"
-        hint = " (it holds a wts.h5.zip of the published PtychoPINN, which cannot be loaded safely)" if legacy.exists() else ""
+        hint = ""
+        if legacy.exists():
+            hint = " (it holds a wts.h5.zip of the published PtychoPINN, which cannot be loaded safely)"
         raise BundleError(f"{where}: is a directory, expected a model bundle file{hint}")
     try:
         zf = zipfile.ZipFile(path, "r")

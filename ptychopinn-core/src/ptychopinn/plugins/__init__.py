@@ -37,7 +37,23 @@ _LAZY = {
     "select_backend_name": "ptychopinn.plugins.selection",
 }
 
-__all__ = ["ALIASES", "ENTRY_POINT_GROUP", "KNOWN_BACKENDS", "BackendInfo", "BackendStatus", *sorted(_LAZY)]
+__all__ = [
+    "ALIASES",
+    "BACKEND_API_VERSION",
+    "Backend",
+    "BackendInfo",
+    "BackendSpec",
+    "BackendStatus",
+    "ENTRY_POINT_GROUP",
+    "KNOWN_BACKENDS",
+    "PROJECT_NAME",
+    "get_backend",
+    "hookimpl",
+    "hookspec",
+    "list_backends",
+    "refresh_backends",
+    "select_backend_name",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -6,6 +6,7 @@ For realistic simulated data use :func:`ptychopinn.simulate.simulate_scan`.
 from __future__ import annotations
 
 import numpy as np
+
 from ptychopinn.data.scan import ScanData
 from ptychopinn.physics.illumination import probe_disk_mask
 from ptychopinn.physics.propagation import far_field_amplitude

@@ -1,0 +1,94 @@
+"""``ptychopinn train``: train a model on a scan file and write a model bundle + JSON summary."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ptychopinn.cli._common import add_backend_option, add_config_option
+
+__all__ = ["add_parser", "run"]
+
+BUNDLE_NAME = "model.ptychopinn.zip"
+SUMMARY_NAME = "training_summary.json"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "train",
+        help="train a model on a scan (NPZ) and write a model bundle",
+        description=f"Train on DATA and write OUTPUT_DIR/{BUNDLE_NAME} and OUTPUT_DIR/{SUMMARY_NAME} "
+        "(both record the backend).",
+    )
+    p.add_argument("data", type=Path, help="scan NPZ file (docs/data-contract.md)")
+    add_backend_option(p)
+    add_config_option(p)
+    p.add_argument("-o", "--output-dir", type=Path, default=Path("ptychopinn-train"), help="output directory")
+    p.add_argument("--epochs", type=int, help="training.epochs")
+    p.add_argument("--batch-size", type=int, help="training.batch_size")
+    p.add_argument("--learning-rate", type=float, help="training.learning_rate")
+    p.add_argument("--n-groups", type=int, help="training.n_groups (default: one group per scan point)")
+    p.add_argument("--seed", type=int, help="training.seed")
+    p.add_argument("--gridsize", type=int, help="model.gridsize")
+    p.add_argument("--model-type", choices=("pinn", "supervised"), help="model.model_type")
+    p.add_argument("--mmap", action="store_true", help="memory-map the diffraction stack")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import ptychopinn
+    from ptychopinn.cli._common import config_dict, load_run_config, replace_given, write_json_atomic
+    from ptychopinn.data.npz import read_scan
+    from ptychopinn.plugins.registry import get_backend
+    from ptychopinn.plugins.selection import select_backend_name
+
+    config, raw = load_run_config(args.config)
+    # Fail fast: resolve and load the backend before reading any data.
+    backend = get_backend(select_backend_name(args.backend, config_backend=config.training_backend))
+    training = replace_given(config.training, epochs=args.epochs, batch_size=args.batch_size,
+                             learning_rate=args.learning_rate, n_groups=args.n_groups, seed=args.seed)
+    scan = read_scan(args.data, mmap=args.mmap)
+    model_config = replace_given(config.model, gridsize=args.gridsize, model_type=args.model_type)
+    if "N" not in (raw.get("model") or {}):
+        model_config = replace_given(model_config, N=scan.N)
+    print(f"training with backend '{backend.name}' ({backend.distribution} {backend.version}) on {args.data}: "
+          f"{scan.n_patterns} patterns of {scan.N}x{scan.N}, gridsize {model_config.gridsize}, "
+          f"{training.epochs} epochs")
+    model = ptychopinn.train(scan, backend=backend.name, model_config=model_config, training_config=training,
+                             options=dict(config.backend_options) or None)
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    bundle = ptychopinn.save_model(model, args.output_dir / BUNDLE_NAME)
+    summary = {
+        "backend": model.backend,
+        "backend_version": model.backend_version,
+        "backend_distribution": backend.distribution,
+        "bundle": str(bundle),
+        "data": str(args.data),
+        "model_config": config_dict(model.model_config),
+        "training_config": config_dict(model.training_config),
+        "normalisation": model.normalisation.to_dict(),
+        "training_summary": model.training_summary.to_dict() if model.training_summary else None,
+    }
+    write_json_atomic(args.output_dir / SUMMARY_NAME, summary)
+    _loss_figure(model, args.output_dir)
+    history = model.training_summary.history if model.training_summary else {}
+    loss = history.get("loss", ())
+    final = f", final loss {loss[-1]:.6g}" if loss else ""
+    print(f"wrote {bundle} and {args.output_dir / SUMMARY_NAME}{final}")
+    return 0
+
+
+def _loss_figure(model: object, out: Path) -> None:
+    """Loss-curve PNG when ptychopinn.figures and matplotlib are available."""
+    try:
+        from ptychopinn import figures
+    except ImportError:
+        return
+    plot = getattr(figures, "plot_training_history", None) or getattr(figures, "plot_loss_history", None)
+    summary = getattr(model, "training_summary", None)
+    if plot is None or summary is None:
+        return
+    try:
+        plot(summary.history, out / "loss.png")
+    except ImportError:  # matplotlib missing
+        return

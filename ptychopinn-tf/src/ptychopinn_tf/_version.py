@@ -1,0 +1,3 @@
+"""Version of the ``ptychopinn-tf`` distribution."""
+
+__version__ = "0.1.0"

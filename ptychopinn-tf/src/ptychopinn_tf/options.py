@@ -1,0 +1,122 @@
+"""``TFOptions``: execution options of the TensorFlow backend (no TensorFlow import here).
+
+Core passes backend options through untouched: a :class:`TFOptions`, a plain mapping (from a
+configuration file's backend-options table), or None. :func:`resolve_options` turns any of
+them into a :class:`TFOptions`; an unknown key is a :class:`~ptychopinn.errors.ConfigError`
+that names it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ptychopinn.errors import ConfigError
+
+__all__ = ["PRECISIONS", "STRATEGIES", "TFOptions", "resolve_options"]
+
+PRECISIONS: tuple[str, ...] = ("float32", "mixed_float16", "mixed_bfloat16")
+STRATEGIES: tuple[str, ...] = ("default", "mirrored", "one_device")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TFOptions:
+    """How the TensorFlow backend runs (training and inference)."""
+
+    precision: str = "float32"
+    """Keras dtype policy of the CNN layers: ``"float32"``, ``"mixed_float16"`` (GPU; the
+    optimizer gets dynamic loss scaling) or ``"mixed_bfloat16"``. The physics layer (probe,
+    FFT, loss) always runs in float32/complex64."""
+
+    strategy: str = "default"
+    """``tf.distribute`` strategy for training: ``"default"`` (no distribution),
+    ``"mirrored"`` (``tf.distribute.MirroredStrategy``, synchronous data parallelism over
+    ``devices`` or every visible GPU) or ``"one_device"`` (``OneDeviceStrategy`` on
+    ``devices[0]``). The global batch is ``TrainingConfig.batch_size`` split over replicas."""
+
+    devices: tuple[str, ...] | None = None
+    """Devices for the strategy, e.g. ``("/gpu:0", "/gpu:1")`` or ``("/cpu:0",)``; None =
+    TensorFlow's choice."""
+
+    jit_compile: bool = False
+    """Compile the training and inference steps with XLA (``model.compile(jit_compile=...)``)."""
+
+    verbose: int = 1
+    """Keras ``fit`` verbosity: 0 silent, 1 progress bar, 2 one line per epoch."""
+
+    steps_per_execution: int = 1
+    """Keras ``steps_per_execution``: training steps run per call into the graph."""
+
+    prefetch: int = 2
+    """Batches the ``tf.data`` pipeline prepares ahead."""
+
+    intra_op_threads: int | None = None
+    """TensorFlow intra-op threads; applied only when TensorFlow has not started its runtime yet
+    (it is a process-wide setting). None = TensorFlow's default (or ``TF_NUM_INTRAOP_THREADS``)."""
+
+    inter_op_threads: int | None = None
+    """TensorFlow inter-op threads; same rules as ``intra_op_threads``."""
+
+    inference_device: str | None = None
+    """Device for ``infer``, e.g. ``"/cpu:0"``; None = TensorFlow's placement."""
+
+    cache_size: int = 4
+    """How many built inference networks ``infer`` keeps (least recently used are dropped)."""
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"TFOptions.precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}")
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"TFOptions.strategy must be one of {', '.join(STRATEGIES)}; got {self.strategy!r}")
+        if self.devices is not None:
+            if isinstance(self.devices, str) or not isinstance(self.devices, Sequence):
+                raise ConfigError(f"TFOptions.devices must be a list of device names or None, got {self.devices!r}")
+            if not all(isinstance(d, str) for d in self.devices) or not self.devices:
+                raise ConfigError(f"TFOptions.devices must be a non-empty list of device names, got {self.devices!r}")
+            object.__setattr__(self, "devices", tuple(self.devices))
+        if self.strategy == "one_device" and not self.devices:
+            raise ConfigError('TFOptions.strategy="one_device" needs TFOptions.devices, e.g. ["/gpu:0"]')
+        for name in ("jit_compile",):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"TFOptions.{name} must be true or false, got {getattr(self, name)!r}")
+        for name, minimum in (("verbose", 0), ("steps_per_execution", 1), ("prefetch", 0), ("cache_size", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ConfigError(f"TFOptions.{name} must be an integer >= {minimum}, got {value!r}")
+        for name in ("intra_op_threads", "inter_op_threads"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"TFOptions.{name} must be an integer >= 1 or None, got {value!r}")
+        if self.inference_device is not None and not isinstance(self.inference_device, str):
+            raise ConfigError(f"TFOptions.inference_device must be a device name or None, got {self.inference_device!r}")
+
+
+def resolve_options(options: object | None) -> TFOptions:
+    """Accept a :class:`TFOptions`, a mapping of its fields, or None.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown key (named, with the valid ones listed), a bad value, or another type.
+    """
+    if options is None:
+        return TFOptions()
+    if isinstance(options, TFOptions):
+        return options
+    if isinstance(options, Mapping):
+        known = {f.name for f in dataclasses.fields(TFOptions)}
+        unknown = sorted(str(k) for k in options if k not in known)
+        if unknown:
+            raise ConfigError(
+                f"unknown TensorFlow backend option(s) {', '.join(repr(u) for u in unknown)}; "
+                f"valid options: {', '.join(sorted(known))}"
+            )
+        kwargs: dict[str, Any] = dict(options)
+        if isinstance(kwargs.get("devices"), list):
+            kwargs["devices"] = tuple(kwargs["devices"])
+        return TFOptions(**kwargs)
+    raise ConfigError(
+        f"TensorFlow backend options must be a TFOptions, a mapping or None, got {type(options).__name__}"
+    )

@@ -1,0 +1,132 @@
+"""The ``train`` hook's implementation: Keras ``model.fit`` on a ``tf.data`` pipeline."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from ptychopinn.config import ModelConfig, TrainingConfig
+from ptychopinn.errors import ConfigError
+from ptychopinn.results import TrainedModel, TrainingData, TrainingSummary
+
+from ptychopinn_tf import __version__
+from ptychopinn_tf._env import tf_keras
+from ptychopinn_tf.data import make_dataset
+from ptychopinn_tf.model import PtychoPINNModel, pinn_loss, supervised_loss
+from ptychopinn_tf.options import TFOptions
+from ptychopinn_tf.physics import static_canvas_size
+from ptychopinn_tf.runtime import apply_threads, make_strategy
+
+tf, keras = tf_keras()
+
+__all__ = ["train"]
+
+
+def _check(data: TrainingData, cfg: ModelConfig) -> None:
+    g = data.train
+    if g.N != cfg.N:
+        raise ConfigError(f"ModelConfig.N = {cfg.N} but the diffraction patterns are {g.N} x {g.N} pixels")
+    if g.channels != cfg.channels:
+        raise ConfigError(
+            f"ModelConfig.gridsize = {cfg.gridsize} expects groups of {cfg.channels} patterns, got {g.channels}"
+        )
+    if g.n_groups == 0:
+        raise ConfigError("no training groups: the scan is too small for the requested split")
+
+
+class _EpochRecorder(keras.callbacks.Callback):
+    """Records the learning rate and wall time of every epoch (the first one includes tracing)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.learning_rate: list[float] = []
+        self.epoch_time: list[float] = []
+        self._t0 = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        self.epoch_time.append(time.perf_counter() - self._t0)
+        lr = self.model.optimizer.learning_rate
+        self.learning_rate.append(float(np.asarray(lr.numpy() if hasattr(lr, "numpy") else lr)))
+
+
+def train(data: TrainingData, model_config: ModelConfig, training_config: TrainingConfig, options: TFOptions) -> TrainedModel:
+    """Train with ``model.fit`` and return the model with canonical numpy weights.
+
+    History keys: ``loss``, ``val_loss`` (with validation groups), ``learning_rate`` and
+    ``epoch_time_s`` (wall seconds per epoch; epoch 1 includes graph tracing).
+    """
+    _check(data, model_config)
+    apply_threads(options)
+    tc = training_config
+    supervised = model_config.model_type == "supervised"
+    offsets = [data.train.offsets] + ([data.validation.offsets] if data.validation is not None else [])
+    canvas = static_canvas_size(np.concatenate([o.reshape(-1, 2) for o in offsets]), model_config.N)
+    strategy = make_strategy(options)
+    with strategy.scope():
+        model = PtychoPINNModel(
+            model_config, data.probe, canvas_size=canvas, seed=tc.seed, dtype_policy=options.precision
+        )
+        model.build_variables()
+        optimizer = keras.optimizers.Adam(learning_rate=tc.learning_rate)
+        if options.precision == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        loss = supervised_loss if supervised else pinn_loss(input_scale=data.normalisation.input_scale, training_config=tc)
+        model.compile(
+            optimizer=optimizer,
+            loss=loss,
+            jit_compile=options.jit_compile,
+            steps_per_execution=options.steps_per_execution,
+        )
+    scale = data.normalisation.network_scale
+    common = {"network_scale": scale, "batch_size": tc.batch_size, "supervised": supervised, "prefetch": options.prefetch}
+    train_ds = make_dataset(data.train, shuffle=True, seed=tc.seed, **common)
+    has_val = data.validation is not None and data.validation.n_groups > 0
+    val_ds = make_dataset(data.validation, shuffle=False, seed=tc.seed, **common) if has_val else None
+    monitor = "val_loss" if has_val else "loss"
+    recorder = _EpochRecorder()
+    callbacks: list = [
+        keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, factor=tc.plateau_factor, patience=tc.plateau_patience, min_lr=tc.min_learning_rate
+        ),
+        recorder,
+    ]
+    stopper = None
+    if tc.early_stopping_patience is not None:
+        stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=tc.early_stopping_patience)
+        callbacks.append(stopper)
+    t0 = time.perf_counter()
+    fit = model.fit(
+        train_ds, validation_data=val_ds, epochs=tc.epochs, callbacks=callbacks, verbose=options.verbose, shuffle=False
+    )
+    wall = time.perf_counter() - t0
+    history = {k: tuple(float(v) for v in vals) for k, vals in fit.history.items() if k != "learning_rate"}
+    history["learning_rate"] = tuple(recorder.learning_rate)
+    history["epoch_time_s"] = tuple(recorder.epoch_time)
+    summary = TrainingSummary(
+        epochs_run=len(history.get("loss", ())),
+        history=history,
+        wall_time_s=wall,
+        n_train_groups=data.train.n_groups,
+        n_validation_groups=data.validation.n_groups if has_val else 0,
+        stopped_early=bool(stopper is not None and stopper.stopped_epoch > 0),
+    )
+    return TrainedModel(
+        backend="tensorflow",
+        backend_version=__version__,
+        model_config=model_config,
+        training_config=tc,
+        normalisation=data.normalisation,
+        probe=np.asarray(data.probe, dtype=np.complex64),
+        weights=model.get_canonical(),
+        training_summary=summary,
+        metadata={
+            "tensorflow_version": tf.__version__,
+            "keras_version": keras.__version__,
+            "precision": options.precision,
+            "strategy": options.strategy,
+            "replicas": str(strategy.num_replicas_in_sync),
+        },
+    )

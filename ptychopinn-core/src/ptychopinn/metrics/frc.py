@@ -87,7 +87,7 @@ def frc(image: npt.ArrayLike, truth: npt.ArrayLike, *, apodise: bool = True) -> 
     fx = np.fft.fftfreq(W)[None, :]
     width = 1.0 / min(H, W)
     ring = np.rint(np.hypot(fy, fx) / width).astype(np.int64).ravel()
-    n_rings = int(round(0.5 / width)) + 1
+    n_rings = int(0.5 / width + 1e-9) + 1
     keep = ring < n_rings
     ring = ring[keep]
     cross = np.bincount(ring, (fa * np.conj(fb)).ravel()[keep].real, minlength=n_rings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -23,12 +24,13 @@ def register_translation(
     moving: npt.ArrayLike,
     *,
     upsample_factor: int = 100,
+    normalization: Literal["phase"] | None = None,
 ) -> tuple[float, float]:
     """Shift that aligns ``moving`` with ``reference``.
 
-    Phase correlation finds the integer peak; the peak is then refined on a grid of
+    The cross-correlation finds the integer peak; the peak is then refined on a grid of
     ``1 / upsample_factor`` pixels with a matrix-multiply DFT over a 1.5-pixel
-    neighbourhood.
+    neighbourhood (Guizar-Sicairos et al., Opt. Lett. 33, 156 (2008)).
 
     Parameters
     ----------
@@ -37,6 +39,10 @@ def register_translation(
         offset between them does not matter.
     upsample_factor : int
         Precision is ``1 / upsample_factor`` pixels.
+    normalization : {None, "phase"}
+        ``None`` (default): plain cross-correlation, dominated by the strong low
+        frequencies, robust to noisy or blurred high frequencies of a reconstruction.
+        ``"phase"``: phase correlation (every frequency weighted equally).
 
     Returns
     -------
@@ -50,7 +56,10 @@ def register_translation(
         raise ValueError(f"register_translation: images must be 2-D and equal in shape, got {a.shape}, {b.shape}")
     H, W = a.shape
     R = np.fft.fft2(a) * np.conj(np.fft.fft2(b))
-    R = R / np.maximum(np.abs(R), 1e-300)
+    if normalization == "phase":
+        R = R / np.maximum(np.abs(R), 1e-300)
+    elif normalization is not None:
+        raise ValueError(f"register_translation: normalization must be None or 'phase', got {normalization!r}")
     cc = np.fft.ifft2(R)
     peak = np.unravel_index(int(np.argmax(np.abs(cc))), cc.shape)
     shift = np.array([float(p) for p in peak])

@@ -24,14 +24,14 @@ def _normalise01(a: np.ndarray) -> np.ndarray:
 def lines_pattern(shape: tuple[int, int], rng: np.random.Generator, *, density: float = 1.0) -> np.ndarray:
     """Random lines blurred at several scales (after the published "lines" objects).
 
-    ``density`` x (H * W / 1536) lines with uniformly random end points are drawn on the
+    ``density`` x (H * W / 600) lines with uniformly random end points are drawn on the
     grid, then blurred as ``g1 + 2 g5 + 5 g10`` (Gaussian sigmas 1, 5, 10 px) plus a sharp
     copy so that fine detail survives. Returns (H, W) float64 in [0, 1].
     """
     from scipy.ndimage import gaussian_filter
 
     H, W = shape
-    n_lines = max(8, int(round(density * H * W / 1536)))
+    n_lines = max(8, int(round(density * H * W / 600)))
     img = np.zeros((H, W), dtype=np.float64)
     ends = rng.uniform(0, 1, size=(n_lines, 4)) * np.array([W - 1, H - 1, W - 1, H - 1])
     for x0, y0, x1, y1 in ends:

@@ -1,0 +1,153 @@
+"""``ptychopinn evaluate RECON --truth FILE``: metrics JSON + PNG figures."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_parser", "load_object_file", "run"]
+
+METRICS_NAME = "metrics.json"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "evaluate",
+        help="score a reconstruction against the ground truth (JSON + PNG)",
+        description="Compare RECON (an NPZ with 'object' (H, W) complex and optional 'valid', 'canvas_origin', as "
+        "written by `ptychopinn reconstruct`; or any NPZ with 'objectGuess') with the ground truth in FILE "
+        "('objectGuess', e.g. a simulated scan). The truth is cut at the reconstruction's canvas origin; then "
+        "sub-pixel registration, global phase offset and amplitude scale are removed and SSIM, PSNR (true data "
+        "range), MAE and FRC (0.5, 1/7) of amplitude and phase are computed on the lit region. Writes "
+        f"OUTPUT_DIR/{METRICS_NAME}, comparison.png and frc.png.",
+    )
+    p.add_argument("reconstruction", type=Path, help="reconstruction NPZ")
+    p.add_argument("--truth", type=Path, required=True, help="NPZ with the ground-truth object (objectGuess)")
+    p.add_argument("-o", "--output-dir", type=Path, help="default: RECON's folder / <RECON stem>-evaluation")
+    p.add_argument("--no-register", action="store_true", help="skip the sub-pixel registration")
+    p.add_argument("--no-scale", action="store_true", help="do not fit the amplitude scale")
+    p.add_argument("--phase-ramp", action="store_true", help="also remove a linear phase ramp")
+    p.add_argument("--no-figures", action="store_true", help="write only the JSON")
+    p.set_defaults(func=run)
+
+
+def load_object_file(path: Path, *, role: str) -> dict[str, Any]:
+    """Read ``object``/``objectGuess`` (+ ``valid``, ``canvas_origin``) from an NPZ, with contract errors."""
+    import numpy as np
+
+    from ptychopinn.data.npz import read_npz_arrays
+    from ptychopinn.errors import ScanDataError
+
+    arrays = read_npz_arrays(path, ("object", "objectGuess", "valid", "canvas_origin"))
+    key = "object" if "object" in arrays else "objectGuess" if "objectGuess" in arrays else None
+    if key is None:
+        raise ScanDataError(
+            f"{path}: missing key 'object' or 'objectGuess' (the {role}: an (H, W) complex array); "
+            f"found {', '.join(sorted(read_npz_arrays(path).keys())) or 'no arrays'}"
+        )
+    obj = arrays[key]
+    if obj.ndim != 2 or obj.dtype.kind not in "uifc" or min(obj.shape) < 8:
+        raise ScanDataError(
+            f"{path}: key '{key}': expected an (H, W) complex object, found shape {obj.shape}, dtype {obj.dtype}"
+        )
+    if not np.all(np.isfinite(obj)):
+        raise ScanDataError(f"{path}: key '{key}': contains NaN or Inf")
+    out: dict[str, Any] = {"object": np.asarray(obj, dtype=np.complex128), "key": key}
+    if "valid" in arrays:
+        valid = arrays["valid"]
+        if valid.shape != obj.shape:
+            raise ScanDataError(f"{path}: key 'valid': expected shape {obj.shape} like '{key}', found {valid.shape}")
+        out["valid"] = np.asarray(valid, dtype=bool)
+    if "canvas_origin" in arrays:
+        origin = np.asarray(arrays["canvas_origin"], dtype=np.float64).reshape(-1)
+        if origin.shape != (2,) or not np.all(np.isfinite(origin)):
+            raise ScanDataError(
+                f"{path}: key 'canvas_origin': expected (2,) = (x0, y0) object pixels, "
+                f"found {arrays['canvas_origin'].shape}"
+            )
+        out["origin"] = (float(origin[0]), float(origin[1]))
+    return out
+
+
+def _truth_on_canvas(truth: Any, origin: tuple[float, float], shape: tuple[int, int]) -> tuple[Any, Any]:
+    """Truth cut at the canvas (zero outside the object) and the mask of pixels inside the object."""
+    import numpy as np
+
+    out = np.zeros(shape, dtype=np.complex128)
+    inside = np.zeros(shape, dtype=bool)
+    x0, y0 = int(round(origin[0])), int(round(origin[1]))
+    H, W = shape
+    ys, xs = max(0, y0), max(0, x0)
+    ye, xe = min(truth.shape[0], y0 + H), min(truth.shape[1], x0 + W)
+    if ye > ys and xe > xs:
+        out[ys - y0 : ye - y0, xs - x0 : xe - x0] = truth[ys:ye, xs:xe]
+        inside[ys - y0 : ye - y0, xs - x0 : xe - x0] = True
+    return out, inside
+
+
+def _db(value: float | None) -> float:
+    return float("inf") if value is None else value
+
+
+def run(args: argparse.Namespace) -> int:
+    from ptychopinn.cli._common import write_json_atomic
+    from ptychopinn.errors import ScanDataError
+    from ptychopinn.metrics import align, score_alignment
+
+    recon = load_object_file(args.reconstruction, role="reconstruction")
+    truth_file = load_object_file(args.truth, role="ground truth")
+    obj = recon["object"]
+    origin = recon.get("origin", (0.0, 0.0))
+    truth, inside = _truth_on_canvas(truth_file["object"], origin, obj.shape)
+    valid = recon.get("valid")
+    valid = inside if valid is None else valid & inside
+    if not valid.any():
+        raise ScanDataError(
+            f"{args.reconstruction}: no lit pixel of the reconstruction ({obj.shape}, origin {origin}) lies on "
+            f"the ground-truth object {truth_file['object'].shape} of {args.truth}"
+        )
+    try:
+        al = align(
+            obj,
+            truth,
+            valid=valid,
+            register=not args.no_register,
+            fit_scale=not args.no_scale,
+            remove_phase_ramp=args.phase_ramp,
+        )
+    except ValueError as exc:
+        raise ScanDataError(f"{args.reconstruction}: cannot compare with {args.truth}: {exc}") from None
+    metrics = score_alignment(al)
+    metrics.update(
+        {"reconstruction": str(args.reconstruction), "truth": str(args.truth), "canvas_origin": list(origin)}
+    )
+    out: Path = args.output_dir or args.reconstruction.parent / f"{args.reconstruction.stem}-evaluation"
+    out.mkdir(parents=True, exist_ok=True)
+    figures: list[str] = []
+    if not args.no_figures:
+        try:
+            from ptychopinn.figures import plot_comparison, plot_frc
+
+            figures.append(
+                str(
+                    plot_comparison(
+                        al.reconstruction, al.truth, out / "comparison.png", valid=al.mask, align_first=False
+                    )
+                )
+            )
+            figures.append(str(plot_frc(metrics["frc_curves"], out / "frc.png")))
+        except ImportError as exc:
+            print(f"ptychopinn evaluate: no figures ({exc})")
+    metrics["figures"] = figures
+    path = write_json_atomic(out / METRICS_NAME, metrics)
+    a, p = metrics["amplitude"], metrics["phase"]
+    print(
+        f"amplitude: SSIM {a['ssim']:.4f}  PSNR {_db(a['psnr_db']):.2f} dB  MAE {a['mae']:.4g}  "
+        f"FRC50 {a['frc50_cycles_per_px']:.3f} cyc/px\n"
+        f"phase:     SSIM {p['ssim']:.4f}  PSNR {_db(p['psnr_db']):.2f} dB  MAE {p['mae']:.4g} rad  "
+        f"FRC50 {p['frc50_cycles_per_px']:.3f} cyc/px\n"
+        f"registration shift (dx, dy) = ({al.shift[0]:.3f}, {al.shift[1]:.3f}) px; wrote {path}"
+        + (f" and {len(figures)} PNGs" if figures else "")
+    )
+    return 0

@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
             "weight": obj.weight,
             "valid": obj.valid,
             "canvas_origin": np.asarray(obj.canvas.origin, dtype=np.float64),
-            "backend": np.asarray(result.backend),
-            "model_backend": np.asarray(result.model_backend),
+            "backend": np.asarray([result.backend]),
+            "model_backend": np.asarray([result.model_backend]),
         },
     )
     summary = {

@@ -13,7 +13,7 @@ Order (never a silent fallback):
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ptychopinn.errors import BackendError, BackendNotInstalledError
 from ptychopinn.plugins.names import DEFAULT_BACKEND, KNOWN_BACKENDS, canonical_name
@@ -28,6 +28,7 @@ def select_backend_name(
     *,
     config_backend: str | None = None,
     env: Mapping[str, str] | None = None,
+    installed: Sequence[str] | None = None,
 ) -> str:
     """Resolve the backend name to use (canonical, aliases resolved); imports nothing.
 
@@ -39,6 +40,8 @@ def select_backend_name(
         The configuration's ``backend`` field.
     env : mapping, optional
         Environment to read ``PTYCHOPINN_BACKEND`` from (default ``os.environ``).
+    installed : sequence of str, optional
+        Installed backend names (default: entry-point metadata, minus disabled ones).
 
     Returns
     -------
@@ -58,7 +61,7 @@ def select_backend_name(
     for candidate in (explicit, config_backend, environ.get(ENV_VAR)):
         if candidate is not None and str(candidate).strip():
             return canonical_name(str(candidate))
-    installed = installed_backends()
+    installed = sorted(installed) if installed is not None else installed_backends()
     if len(installed) == 1:
         return installed[0]
     if DEFAULT_BACKEND in installed:

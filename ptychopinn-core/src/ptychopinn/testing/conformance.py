@@ -135,7 +135,7 @@ class BackendConformance:
     def test_contract_plugin_imports_no_framework(self, backend: Backend) -> None:
         code = (
             "import importlib, json, sys\n"
-            f"importlib.import_module({backend.entry_point!r})\n"
+            f"importlib.import_module({backend.entry_point.split(':')[0].strip()!r})\n"
             f"print(json.dumps(sorted(m for m in {list(FRAMEWORK_MODULES)!r} if m in sys.modules)))\n"
         )
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

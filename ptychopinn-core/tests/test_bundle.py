@@ -1,0 +1,225 @@
+"""Model bundles: round trip, atomic writes, and refusal of truncated/tampered/future/pickled files."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ptychopinn.bundle import read_bundle, read_manifest, write_bundle
+from ptychopinn.bundle.manifest import FORMAT_VERSION, manifest_digest
+from ptychopinn.config import ModelConfig, TrainingConfig
+from ptychopinn.errors import BundleError
+from ptychopinn.physics.normalisation import Normalisation
+from ptychopinn.results import TrainedModel, TrainingSummary
+
+
+def make_model(backend: str = "numpy-test") -> TrainedModel:
+    rng = np.random.default_rng(0)
+    probe = (rng.standard_normal((64, 64)) + 1j * rng.standard_normal((64, 64))).astype(np.complex64)
+    return TrainedModel(
+        backend=backend,
+        backend_version="0.1.0",
+        model_config=ModelConfig(N=64, gridsize=2, probe_mask=True),
+        training_config=TrainingConfig(epochs=3, nphotons=1e6, learning_rate=2e-4),
+        normalisation=Normalisation(N=64, mean_counts=1234.5, amplitude_scale=0.25),
+        probe=probe,
+        weights={
+            "encoder.conv0.kernel": rng.standard_normal((32, 1, 3, 3)).astype(np.float32),
+            "encoder.conv0.bias": rng.standard_normal(32).astype(np.float32),
+            "log_scale": np.asarray(0.5, dtype=np.float32),
+        },
+        training_summary=TrainingSummary(
+            epochs_run=3, history={"loss": (3.0, 2.0, 1.0), "val_loss": (float("nan"),) * 3}, wall_time_s=1.5,
+            n_train_groups=10, n_validation_groups=0,
+        ),
+        metadata={"note": "test"},
+    )
+
+
+def rewrite(path: Path, out: Path, *, manifest=None, weights=None, extra=None) -> Path:  # type: ignore[no-untyped-def]
+    """Copy a bundle, replacing members, as someone editing it by hand would."""
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    if manifest is not None:
+        members["manifest.json"] = json.dumps(manifest).encode()
+    if weights is not None:
+        members["weights.safetensors"] = weights
+    members.update(extra or {})
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return out
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    return write_bundle(make_model(), tmp_path / "model.ptychopinn.zip")
+
+
+def test_round_trip_is_exact(bundle: Path) -> None:
+    model = make_model()
+    back = read_bundle(bundle)
+    assert back.backend == "numpy-test" and back.backend_version == "0.1.0"
+    assert back.model_config == model.model_config and back.training_config == model.training_config
+    assert back.normalisation == model.normalisation
+    assert back.probe.dtype == np.complex64
+    np.testing.assert_array_equal(back.probe, model.probe)
+    assert set(back.weights) == set(model.weights)
+    for name, value in model.weights.items():
+        assert back.weights[name].dtype == value.dtype and back.weights[name].shape == value.shape
+        np.testing.assert_array_equal(back.weights[name], value)
+    assert back.training_summary is not None and back.training_summary.history["loss"] == (3.0, 2.0, 1.0)
+    assert np.isnan(back.training_summary.history["val_loss"][0])
+    assert dict(back.metadata) == {"note": "test"}
+
+
+def test_manifest_contents(bundle: Path) -> None:
+    manifest = read_manifest(bundle)
+    assert manifest["format"] == "ptychopinn-bundle" and manifest["format_version"] == FORMAT_VERSION
+    assert manifest["backend"] == "numpy-test" and manifest["backend_distribution"] == "ptychopinn-testbackend"
+    assert manifest["core_version"] and manifest["backend_api_version"] == [1, 0]
+    assert manifest["model_config"]["gridsize"] == 2 and manifest["normalisation"]["mean_counts"] == 1234.5
+    assert manifest["tensors"]["probe"]["dtype"] == "complex64"
+    assert set(manifest["checksums"]) == {"weights.safetensors"}
+    with zipfile.ZipFile(bundle) as zf:
+        assert sorted(zf.namelist()) == ["manifest.json", "weights.safetensors"]
+
+
+def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    target = tmp_path / "m.ptychopinn.zip"
+    write_bundle(make_model(), target)
+    before = target.read_bytes()
+    bad = make_model()
+    object.__setattr__(bad, "weights", {"w": np.array([object()], dtype=object)})
+    with pytest.raises(BundleError, match="cannot store tensor"):
+        write_bundle(bad, target)
+    assert target.read_bytes() == before  # the previous bundle is untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.ptychopinn.zip"]
+
+
+def test_one_byte_of_weights_changed_is_refused(bundle: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(bundle) as zf:
+        weights = bytearray(zf.read("weights.safetensors"))
+    weights[-5] ^= 0x01
+    edited = rewrite(bundle, tmp_path / "edited.zip", weights=bytes(weights))
+    with pytest.raises(BundleError, match="SHA-256") as info:
+        read_bundle(edited)
+    assert str(edited) in str(info.value)
+
+
+def test_manifest_backend_renamed_is_refused(bundle: Path, tmp_path: Path) -> None:
+    manifest = read_manifest(bundle)
+    manifest["backend"] = "pytorch"
+    edited = rewrite(bundle, tmp_path / "edited.zip", manifest=manifest)
+    with pytest.raises(BundleError, match="manifest checksum mismatch") as info:
+        read_manifest(edited)
+    assert str(edited) in str(info.value)
+    with pytest.raises(BundleError):
+        read_bundle(edited)
+
+
+def test_future_format_version_is_refused(bundle: Path, tmp_path: Path) -> None:
+    manifest = read_manifest(bundle)
+    manifest["format_version"] = FORMAT_VERSION + 1
+    manifest["manifest_sha256"] = manifest_digest(manifest)
+    edited = rewrite(bundle, tmp_path / "future.zip", manifest=manifest)
+    with pytest.raises(BundleError, match="from the future") as info:
+        read_bundle(edited)
+    assert "pip install -U ptychopinn-core" in str(info.value)
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.9, 0.999])
+def test_truncated_file_is_refused(bundle: Path, tmp_path: Path, keep: float) -> None:
+    data = bundle.read_bytes()
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(BundleError, match="truncated") as info:
+        read_bundle(cut)
+    assert str(cut) in str(info.value)
+
+
+class _CreatesFile:
+    """Unpickling this object creates a file: proof that something was unpickled."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("where", ["extra_member", "as_weights", "as_manifest"])
+def test_pickle_payload_is_never_unpickled(bundle: Path, tmp_path: Path, where: str) -> None:
+    sentinel = tmp_path / "UNPICKLED"
+    payload = pickle.dumps(_CreatesFile(str(sentinel)))
+    control = tmp_path / "control"  # sanity: unpickling this payload really creates a file
+    pickle.loads(pickle.dumps(_CreatesFile(str(control)))).close()
+    assert control.exists()
+    if where == "extra_member":
+        edited = rewrite(bundle, tmp_path / "p.zip", extra={"model.pkl": payload})
+    elif where == "as_weights":
+        manifest = read_manifest(bundle)
+        from ptychopinn.bundle.manifest import sha256_hex
+
+        manifest["checksums"]["weights.safetensors"] = sha256_hex(payload)
+        manifest["manifest_sha256"] = manifest_digest(manifest)
+        edited = rewrite(bundle, tmp_path / "p.zip", manifest=manifest, weights=payload)
+    else:
+        with zipfile.ZipFile(bundle) as zf:
+            weights = zf.read("weights.safetensors")
+        edited = tmp_path / "p.zip"
+        with zipfile.ZipFile(edited, "w") as zf:
+            zf.writestr("manifest.json", payload)
+            zf.writestr("weights.safetensors", weights)
+    with pytest.raises(BundleError):
+        read_bundle(edited)
+    assert not sentinel.exists()
+
+
+def test_published_ptychopinn_archive_is_refused_without_unpickling(tmp_path: Path) -> None:
+    sentinel = tmp_path / "UNPICKLED"
+    legacy = tmp_path / "wts.h5.zip"
+    with zipfile.ZipFile(legacy, "w") as zf:
+        zf.writestr("manifest.dill", pickle.dumps(_CreatesFile(str(sentinel))))
+        zf.writestr("autoencoder/params.dill", b"x")
+    with pytest.raises(BundleError, match="published PtychoPINN"):
+        read_bundle(legacy)
+    assert not sentinel.exists()
+
+
+def test_unknown_member_missing_member_and_not_a_zip(bundle: Path, tmp_path: Path) -> None:
+    with pytest.raises(BundleError, match="unknown member"):
+        read_bundle(rewrite(bundle, tmp_path / "x.zip", extra={"notes.txt": b"hi"}))
+    only_manifest = tmp_path / "y.zip"
+    with zipfile.ZipFile(only_manifest, "w") as zf:
+        zf.writestr("manifest.json", json.dumps(read_manifest(bundle)))
+    with pytest.raises(BundleError, match="missing member"):
+        read_bundle(only_manifest)
+    text = tmp_path / "z.ptychopinn.zip"
+    text.write_text("hello")
+    with pytest.raises(BundleError, match="not a model bundle"):
+        read_bundle(text)
+    with pytest.raises(BundleError, match="no such model bundle"):
+        read_bundle(tmp_path / "missing.zip")
+
+
+def test_manifest_with_unknown_config_key_is_refused(bundle: Path, tmp_path: Path) -> None:
+    manifest = read_manifest(bundle)
+    manifest["model_config"]["hidden_layers"] = 3
+    manifest["manifest_sha256"] = manifest_digest(manifest)
+    with pytest.raises(BundleError, match="hidden_layers"):
+        read_bundle(rewrite(bundle, tmp_path / "k.zip", manifest=manifest))
+
+
+def test_bundle_written_deterministically_apart_from_timestamp(tmp_path: Path) -> None:
+    a = write_bundle(make_model(), tmp_path / "a.zip")
+    b = write_bundle(make_model(), tmp_path / "b.zip")
+    with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
+        assert za.read("weights.safetensors") == zb.read("weights.safetensors")
+    assert os.path.getsize(a) == os.path.getsize(b)

@@ -20,7 +20,11 @@ INSTALL_HINT = 'pip install "ptychopinn-tf[cpu]"  (or "ptychopinn-tf[gpu]" for C
 
 def check_tensorflow_installed() -> None:
     """Raise :class:`BackendLoadError` when TensorFlow cannot be found (without importing it)."""
-    if importlib.util.find_spec("tensorflow") is None:
+    try:
+        spec = importlib.util.find_spec("tensorflow")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
         raise BackendLoadError(
             "the TensorFlow backend (ptychopinn-tf) is installed but TensorFlow itself is not; "
             f"install it with: {INSTALL_HINT}"

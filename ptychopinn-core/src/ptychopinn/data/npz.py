@@ -82,7 +82,7 @@ def read_npz_arrays(
         raise ScanDataError(f"{p}: is a directory, expected an .npz scan file")
     if not zipfile.is_zipfile(p):
         raise ScanDataError(
-            f"{p}: not an NPZ archive (expected a zip of .npy arrays written by numpy.savez or "
+            f"{p}: not an NPZ archive, or a truncated one (expected a zip of .npy arrays written by numpy.savez or "
             "ptychopinn.data.npz.write_scan)"
         )
     out: dict[str, np.ndarray] = {}
@@ -174,7 +174,10 @@ def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) ->
                     info.compress_type = zipfile.ZIP_STORED
                     info.external_attr = 0o644 << 16
                     with zf.open(info, "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, np.ascontiguousarray(value), allow_pickle=False)
+                        arr = np.asarray(value)  # keeps 0-d arrays 0-d (ascontiguousarray would not)
+                        if not arr.flags.c_contiguous:
+                            arr = arr.copy(order="C")
+                        np.lib.format.write_array(member, arr, allow_pickle=False)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, p)

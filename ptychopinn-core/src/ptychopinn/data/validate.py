@@ -129,7 +129,7 @@ def _diffraction_values(source: str | None, key: str, d: np.ndarray, integer_cou
         chunk = np.asarray(d[start : start + _CHUNK])
         low = float(chunk.min()) if chunk.size else 0.0
         if low < 0:
-            first = np.unravel_index(int(np.argmin(chunk)), chunk.shape)
+            first = tuple(int(i) for i in np.unravel_index(int(np.argmin(chunk)), chunk.shape))
             raise _fail(
                 source,
                 key,

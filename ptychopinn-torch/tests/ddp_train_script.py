@@ -13,18 +13,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest import simulate, training_data  # noqa: E402
-from ptychopinn.config import ModelConfig, TrainingConfig  # noqa: E402
+from conftest import simulate, training_data
 
-from ptychopinn_torch import _plugin  # noqa: E402
-from ptychopinn_torch.options import TorchOptions  # noqa: E402
+from ptychopinn.config import ModelConfig, TrainingConfig
+from ptychopinn_torch import _plugin
+from ptychopinn_torch.options import TorchOptions
 
 
 def main() -> None:
     out = Path(sys.argv[1])
     data = training_data(simulate(), 1)
     opts = TorchOptions(
-        accelerator="cpu", devices=2, strategy="ddp", num_threads=1, enable_progress_bar=False, log_dir=str(out / "logs")
+        accelerator="cpu",
+        devices=2,
+        strategy="ddp",
+        num_threads=1,
+        enable_progress_bar=False,
+        log_dir=str(out / "logs"),
     )
     model = _plugin.ptychopinn_train(
         data=data,

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from ptychopinn.config import InferenceConfig
-
 from conftest import training_data
+
+from ptychopinn.config import InferenceConfig
 from ptychopinn_torch import _plugin
 from ptychopinn_torch.options import TorchOptions
 

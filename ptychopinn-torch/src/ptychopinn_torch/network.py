@@ -149,6 +149,8 @@ class PtychoPINNNet(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
+        # NHWC kernels: oneDNN (CPU) and cuDNN run NHWC convolutions without layout copies.
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Diffraction amplitudes in network units (B, C, N, N) float -> object (B, C_out, N, N) complex64."""

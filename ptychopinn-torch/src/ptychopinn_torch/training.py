@@ -8,12 +8,13 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import EarlyStopping
+from lightning.pytorch.callbacks import Callback, EarlyStopping
 from lightning.pytorch.loggers import CSVLogger
 
 from ptychopinn.config import ModelConfig, TrainingConfig
@@ -61,12 +62,18 @@ def _read_history(metrics_csv: Path) -> dict[str, tuple[float, ...]]:
 
 
 def train(
-    data: TrainingData, model_config: ModelConfig, training_config: TrainingConfig, options: TorchOptions
+    data: TrainingData,
+    model_config: ModelConfig,
+    training_config: TrainingConfig,
+    options: TorchOptions,
+    *,
+    extra_callbacks: Sequence[Callback] = (),
 ) -> TrainedModel:
     """Train with Lightning and return the model with canonical numpy weights.
 
     Under a multi-process strategy (``ddp``) every rank returns the same model; only rank 0
     writes logs, and :func:`ptychopinn_torch.persistence.save` writes only on rank 0.
+    ``extra_callbacks`` are added to the Lightning callbacks (benchmarks, monitoring).
     """
     _check(data, model_config)
     if options.num_threads is not None:
@@ -88,7 +95,7 @@ def train(
         seed=tc.seed,
     )
     has_val = dm.val_set is not None
-    callbacks = []
+    callbacks: list[Callback] = list(extra_callbacks)
     early = None
     if tc.early_stopping_patience is not None:
         monitor = "val_loss" if has_val else "loss"
@@ -110,6 +117,7 @@ def train(
         enable_model_summary=False,
         num_sanity_val_steps=0,
         log_every_n_steps=min(50, n_batches),
+        limit_val_batches=None if has_val else 0,
         **options.trainer_kwargs(),
     )
     t0 = time.perf_counter()

@@ -53,7 +53,11 @@ def validate_weights(
 
 def state_to_weights(net: PtychoPINNNet) -> dict[str, np.ndarray]:
     """Canonical weights (float32 numpy, OIHW) of a network."""
-    return {k: v.detach().to("cpu", torch.float32).numpy().copy() for k, v in net.state_dict().items()}
+    out = {}
+    for k, v in net.state_dict().items():
+        # .contiguous(): channels-last kernels -> OIHW memory order; reshape keeps 0-d scalars 0-d
+        out[k] = v.detach().to("cpu", torch.float32).contiguous().numpy().copy().reshape(tuple(v.shape))
+    return out
 
 
 def net_from_weights(

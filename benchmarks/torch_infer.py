@@ -1,0 +1,98 @@
+"""Inference throughput of the PyTorch backend (patterns/s), N=64, gridsize 1 and 2.
+
+    OMP_NUM_THREADS=2 python benchmarks/torch_infer.py --threads 2 --out benchmarks/results/torch_infer_cpu.json
+
+Times the ``infer`` hook (network + group_object, numpy in/out) on an untrained model of the
+default width; stitching is core's and not included. One warm-up call per setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _torch_common import grouped_random, machine, set_threads, write_json
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--patterns", type=int, default=1024)
+    ap.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 64, 256])
+    ap.add_argument("--gridsizes", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--precisions", nargs="+", default=["32-true", "bf16-mixed"])
+    ap.add_argument("--device", default=None, help="torch device (default: cuda if available else cpu)")
+    ap.add_argument("--n-filters-scale", type=int, default=2)
+    ap.add_argument("--out", default="benchmarks/results/torch_infer.json")
+    args = ap.parse_args()
+    threads = set_threads(args.threads)
+
+    import numpy as np
+    import torch
+
+    from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
+    from ptychopinn.physics import estimate_normalisation
+    from ptychopinn.results import TrainedModel
+    from ptychopinn_torch.inference import infer
+    from ptychopinn_torch.network import PtychoPINNNet
+    from ptychopinn_torch.options import TorchOptions
+    from ptychopinn_torch.weights import state_to_weights
+
+    rows = []
+    for g in args.gridsizes:
+        data = grouped_random(args.patterns, 64, g)
+        cfg = ModelConfig(N=64, gridsize=g, n_filters_scale=args.n_filters_scale)
+        torch.manual_seed(0)
+        model = TrainedModel(
+            backend="pytorch",
+            backend_version="bench",
+            model_config=cfg,
+            training_config=TrainingConfig(),
+            normalisation=estimate_normalisation(data.diffraction),
+            probe=np.ones((64, 64), np.complex64),
+            weights=state_to_weights(PtychoPINNNet(cfg)),
+        )
+        for prec in args.precisions:
+            opts = TorchOptions(precision=prec, inference_device=args.device, num_threads=args.threads)
+            for bs in args.batch_sizes:
+                icfg = InferenceConfig(batch_size=bs)
+                infer(model, data.select(np.arange(min(bs, data.n_groups))), icfg, opts)  # warm-up
+                if torch.cuda.is_available():
+                    torch.cuda.synchronize()
+                t = time.perf_counter()
+                infer(model, data, icfg, opts)
+                if torch.cuda.is_available():
+                    torch.cuda.synchronize()
+                dt = time.perf_counter() - t
+                row = {
+                    "gridsize": g,
+                    "batch_size": bs,
+                    "precision": prec,
+                    "groups": data.n_groups,
+                    "patterns_per_s": data.n_groups * g * g / dt,
+                    "groups_per_s": data.n_groups / dt,
+                    "seconds": dt,
+                }
+                print(row, flush=True)
+                rows.append(row)
+    write_json(
+        args.out,
+        {
+            "benchmark": "torch_infer",
+            "N": 64,
+            "n_filters_scale": args.n_filters_scale,
+            "device": str(args.device or ("cuda" if torch.cuda.is_available() else "cpu")),
+            "threads": threads,
+            "machine": machine(),
+            "note": "patterns/s counts every pattern of every group (gridsize 2: 4 per group)",
+            "results": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import zipfile
 
@@ -32,10 +31,23 @@ def _input(shape=(3, N, N)) -> ReconstructInput:
     return ReconstructInput(np.ones(shape), np.zeros(shape[1:], bool), product)
 
 
-def _fake_bundle(path, backend: str):
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("manifest.json", json.dumps({"format": "ptychopinn-bundle", "backend": backend}))
-    return path
+def _bundle_written_by(path, backend: str):
+    """A genuine core bundle (tiny weights) whose manifest says ``backend`` wrote it."""
+    from ptychopinn.bundle.io import write_bundle
+    from ptychopinn.config import ModelConfig, TrainingConfig
+    from ptychopinn.physics import Normalisation
+    from ptychopinn.results import TrainedModel
+
+    model = TrainedModel(
+        backend=backend,
+        backend_version="0.1.0",
+        model_config=ModelConfig(),
+        training_config=TrainingConfig(),
+        normalisation=Normalisation(N=N, mean_counts=1e4),
+        probe=np.ones((N, N), np.complex64),
+        weights={"physics.log_scale": np.zeros((), np.float32)},
+    )
+    return write_bundle(model, path)
 
 
 @pytest.fixture()
@@ -87,7 +99,7 @@ def test_unknown_backend_name_suggests_a_known_one(tmp_path):
 
 def test_bundle_from_a_backend_that_is_not_installed(tmp_path):
     missing = _missing_known_backend()
-    bundle = _fake_bundle(tmp_path / "model.zip", missing)
+    bundle = _bundle_written_by(tmp_path / "model.ptychopinn.zip", missing)
     pinn = list(_library())[0]
     with pytest.raises(BackendNotInstalledError) as info:
         pinn.load_model_from_file(bundle)

@@ -7,7 +7,6 @@ commands before a child is spawned, and must never import a backend, let alone a
 from __future__ import annotations
 
 import difflib
-import json
 import zipfile
 from pathlib import Path
 
@@ -73,36 +72,35 @@ def resolve_training_backend(requested: str | None) -> str:
 
 
 def bundle_backend(path: Path) -> str:
-    """Read the ``backend`` a model bundle was written by, from its ``manifest.json`` only.
+    """The ``backend`` that wrote a model bundle, from its checked manifest (weights are not read).
 
-    Uses zipfile + json (no unpickling, no framework); full validation (checksums, format
-    version) happens in the child through :func:`ptychopinn.load_model`.
+    Uses :func:`ptychopinn.bundle.io.read_manifest` (JSON only: no unpickling, no framework),
+    which also rejects truncated, tampered and future-format bundles; the weights are checked
+    again in the child by :func:`ptychopinn.load_model`.
 
     Raises
     ------
     BundleError
-        Not a file, not a zip, no manifest, or no backend field.
+        Not a file, not a bundle (with a hint for Ptychodus's built-in PtychoPINN models),
+        tampered or from a future format.
     """
+    from ptychopinn.bundle.io import read_manifest
+
     p = Path(path)
     if not p.is_file():
         raise BundleError(f"{p}: no such model bundle file")
     try:
         with zipfile.ZipFile(p) as zf:
-            try:
-                info = zf.getinfo("manifest.json")
-            except KeyError:
-                raise BundleError(
-                    f"{p}: not a PtychoPINN model bundle (no manifest.json inside). Ptychodus's built-in "
-                    "PtychoPINN (TensorFlow) models are opened with the 'PtychoPINN' reconstructors instead."
-                ) from None
-            if info.file_size > 16 * 1024 * 1024:
-                raise BundleError(f"{p}: manifest.json is implausibly large ({info.file_size} bytes)")
-            manifest = json.loads(zf.read(info).decode("utf-8"))
+            names = set(zf.namelist())
     except zipfile.BadZipFile as exc:
         raise BundleError(f"{p}: not a PtychoPINN model bundle (not a zip archive: {exc})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{p}: manifest.json is not valid JSON ({exc})") from None
-    backend = manifest.get("backend") if isinstance(manifest, dict) else None
+    if "manifest.json" not in names:
+        raise BundleError(
+            f"{p}: not a PtychoPINN model bundle (no manifest.json inside). Models of Ptychodus's built-in "
+            "'PtychoPINN' (TensorFlow, wts.h5.zip) and 'PtychoPINN-Torch' libraries open with those libraries."
+        )
+    manifest = read_manifest(p)
+    backend = manifest.get("backend")
     if not isinstance(backend, str) or not backend:
         raise BundleError(f"{p}: manifest.json has no 'backend' field")
     return backend

@@ -51,7 +51,11 @@ def run_reconstruct(job: ReconstructJob, channel: Any) -> None:
             f"{job.scan.N} x {job.scan.N}; crop/bin the detector to {model.model_config.N} pixels or train a new model"
         )
     channel.put(("stage", f"reconstructing {job.scan.n_patterns} patterns with backend '{model.backend}'"))
-    result = api.reconstruct(model, job.scan, backend=job.backend, config=job.config)
+
+    def progress(done: int, total: int) -> None:
+        channel.put(("stage", f"inferred {done}/{total} groups"))
+
+    result = api.reconstruct(model, job.scan, backend=job.backend, config=job.config, progress=progress)
     stitched = result.object
     channel.put(
         (

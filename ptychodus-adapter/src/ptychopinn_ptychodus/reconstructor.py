@@ -33,10 +33,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-BUNDLE_EXTENSION = ".zip"
-"""Extension Ptychodus appends when it saves a model (a core bundle is one zip file)."""
+BUNDLE_EXTENSION = ".ptychopinn.zip"
+"""Extension of core's model bundles (``ptychopinn.bundle.DEFAULT_SUFFIX``), also used by the CLI."""
 
-MODEL_FILE_FILTER = "PtychoPINN Model Bundle (*.zip)"
+MODEL_FILE_FILTER = "PtychoPINN Model Bundle (*.ptychopinn.zip *.zip)"
 TRAINING_DATA_FILE_FILTER = "NumPy Zipped Archive (*.npz)"
 TRAINING_DATA_NAMES = ("train_data.npz", "training_data.npz")
 """File names looked for when ``train`` is given a directory (Ptychodus's GUI passes one)."""
@@ -230,8 +230,8 @@ def _training_data_file(path: Path) -> Path:
 
 
 def _bundle_destination(output_path: Path) -> Path:
-    """Where training writes its bundle: ``output_path`` itself when it names a .zip, else ``<dir>/model.zip``."""
-    if output_path.suffix == BUNDLE_EXTENSION:
+    """Where training writes its bundle: ``output_path`` itself when it names a .zip, else ``<dir>/model.ptychopinn.zip``."""
+    if output_path.name.endswith(".zip"):
         output_path.parent.mkdir(parents=True, exist_ok=True)
         return output_path
     output_path.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -68,7 +68,7 @@ class Reconstruction:
     wall_time_s: float
     """Seconds spent (grouping, inference and stitching)."""
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         """JSON-ready summary (what the CLI writes next to the NPZ)."""
         return {
             "backend": self.backend,

@@ -41,7 +41,7 @@ def _rows(load: bool) -> list[dict[str, str]]:
                 "version": s.version or "-",
                 "api": api,
                 "status": s.status,
-                "error": s.error or "",
+                "error": " ".join((s.error or "").split()),
             }
         )
     return rows

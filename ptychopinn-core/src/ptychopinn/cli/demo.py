@@ -47,27 +47,21 @@ def _crop_truth(truth: Any, origin: tuple[float, float], shape: tuple[int, int])
     return out
 
 
-def _figures(out: Path, recon: Any, truth: Any, history: Any) -> list[str]:
-    """PNG figures through ptychopinn.figures (skipped when matplotlib is missing)."""
+def _figures(out: Path, obj: Any, truth: Any, history: Any, frc_curves: Any) -> list[str]:
+    """PNG figures via ptychopinn.figures; an empty list (and a note) without matplotlib."""
+    from ptychopinn import figures
+
+    written: list[str] = []
     try:
-        from ptychopinn import figures
-    except ImportError:
-        return []
-    written = []
-    calls = (
-        ("plot_comparison", (recon, truth, out / "comparison.png")),
-        ("plot_object", (recon, out / "reconstruction.png")),
-        ("plot_training_history", (history, out / "loss.png")),
-    )
-    for name, call_args in calls:
-        fn = getattr(figures, name, None)
-        if fn is None:
-            continue
-        try:
-            fn(*call_args)
-        except ImportError:
-            return written
-        written.append(str(call_args[-1]))
+        written.append(str(figures.plot_object(obj.object, out / "reconstruction.png", valid=obj.valid)))
+        if truth is not None:
+            written.append(str(figures.plot_comparison(obj.object, truth, out / "comparison.png", valid=obj.valid)))
+        if history:
+            written.append(str(figures.plot_training_history(history, out / "loss.png")))
+        if frc_curves:
+            written.append(str(figures.plot_frc(frc_curves, out / "frc.png")))
+    except ImportError as exc:
+        print(f"note: figures skipped: {exc}")
     return written
 
 
@@ -104,14 +98,13 @@ def run(args: argparse.Namespace) -> int:
     from ptychopinn.metrics import evaluate
 
     metrics: dict[str, Any] = {}
+    truth = None
     if scan.object is not None:
         truth = _crop_truth(scan.object, obj.canvas.origin, obj.canvas.shape)
         metrics = evaluate(obj.object, truth, valid=obj.valid)
-    else:  # pragma: no cover - simulate_scan always returns the object
-        truth = None
     history = model.training_summary.history if model.training_summary else {}
     print("[5/5] writing figures")
-    pngs = _figures(out, obj.object, truth, history)
+    pngs = _figures(out, obj, truth, history, metrics.get("frc_curves"))
     summary = {
         "backend": result.backend,
         "backend_version": model.backend_version,

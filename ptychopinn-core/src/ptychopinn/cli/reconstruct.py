@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ptychopinn.cli._common import add_backend_option, add_config_option
 
@@ -86,16 +87,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _figures(result: object, out: Path) -> None:
-    """Amplitude/phase PNG when ptychopinn.figures and matplotlib are available."""
+def _figures(result: Any, out: Path) -> None:
+    """Amplitude/phase PNG (skipped with a note when matplotlib is not installed)."""
+    from ptychopinn.figures import plot_object
+
     try:
-        from ptychopinn import figures
-    except ImportError:
-        return
-    plot = getattr(figures, "plot_object", None) or getattr(figures, "save_object_figure", None)
-    if plot is None:
-        return
-    try:
-        plot(result.object.object, out / "reconstruction.png")  # type: ignore[attr-defined]
-    except (ImportError, TypeError):
-        return
+        plot_object(result.object.object, out / "reconstruction.png", valid=result.object.valid,
+                    title=f"{result.backend}")
+    except ImportError as exc:
+        print(f"note: no figure: {exc}")

@@ -79,16 +79,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _loss_figure(model: object, out: Path) -> None:
-    """Loss-curve PNG when ptychopinn.figures and matplotlib are available."""
-    try:
-        from ptychopinn import figures
-    except ImportError:
-        return
-    plot = getattr(figures, "plot_training_history", None) or getattr(figures, "plot_loss_history", None)
+    """Loss-curve PNG (skipped with a note when matplotlib is not installed)."""
     summary = getattr(model, "training_summary", None)
-    if plot is None or summary is None:
+    if summary is None or not summary.history:
         return
+    from ptychopinn.figures import plot_training_history
+
     try:
-        plot(summary.history, out / "loss.png")
-    except ImportError:  # matplotlib missing
-        return
+        plot_training_history(summary.history, out / "loss.png")
+    except ImportError as exc:
+        print(f"note: no loss figure: {exc}")

@@ -8,6 +8,7 @@ implement it or returns None.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -98,14 +99,14 @@ class Backend:
         )
         return self._expect("ptychopinn_train", out, TrainedModel)
 
-    def save(self, model: TrainedModel, path: str | Path) -> Path:
+    def save(self, model: TrainedModel, path: str | os.PathLike[str]) -> Path:
         """Write ``model`` as a model bundle; returns the path written."""
         out = self._call("ptychopinn_save", model=model, path=Path(path))
         if isinstance(out, str):
             out = Path(out)
         return self._expect("ptychopinn_save", out, Path)
 
-    def load(self, path: str | Path, options: object | None = None) -> TrainedModel:
+    def load(self, path: str | os.PathLike[str], options: object | None = None) -> TrainedModel:
         """Read a model bundle for this backend."""
         from ptychopinn.results import TrainedModel
 

@@ -1,0 +1,119 @@
+"""Test sessions of the PtychoPINN monorepo: one environment per package set.
+
+    nox                     # the default sessions (DEFAULT_SESSIONS below)
+    nox -s core             # core + the test backends only (no ML framework installed)
+    nox -s torch tf         # one backend each
+    nox -s adapter parity   # Ptychodus adapter; both backends in one environment
+    nox -s lint types       # ruff; mypy on core
+
+Every install uses ``constraints/cpu.txt`` (torch==2.13.0, the only torch wheel on the CPU
+machines). ``NOX_SESSIONS``/``nox -s`` choose what runs; ``.ci/run`` passes ``$CI_SESSIONS``.
+A session whose pytest collects no test fails (pytest exit code 5 is not a success here):
+an empty backend test folder is a configuration error, not a pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+CONSTRAINTS = str(ROOT / "constraints" / "cpu.txt")
+FIXTURES = ROOT / "tests" / "fixtures"
+TEST_BACKENDS = [str(FIXTURES / name) for name in ("testbackend", "testbackend-broken", "testbackend-dup")]
+
+DEFAULT_SESSIONS = ["lint", "types", "core", "torch", "tf", "adapter", "parity"]
+nox.options.sessions = DEFAULT_SESSIONS
+nox.options.error_on_missing_interpreters = True
+nox.options.default_venv_backend = "venv"
+
+PYTHON = "3.11"
+FRAMEWORKS = ("tensorflow", "keras", "torch", "lightning")
+
+_NO_FRAMEWORK_CHECK = f"""
+import sys
+import ptychopinn
+from ptychopinn.errors import BackendNotInstalledError
+rows = ptychopinn.list_backends()
+loaded = sorted(m for m in {FRAMEWORKS!r} if m in sys.modules)
+assert not loaded, f"import ptychopinn / list_backends() imported {{loaded}}"
+for name, command in (("pytorch", "pip install ptychopinn-torch"), ("tensorflow", "pip install ptychopinn-tf")):
+    try:
+        ptychopinn.get_backend(name)
+    except BackendNotInstalledError as exc:
+        assert command in str(exc), str(exc)
+    else:
+        raise AssertionError(f"{{name}} unexpectedly available in the core-only environment")
+loaded = sorted(m for m in {FRAMEWORKS!r} if m in sys.modules)
+assert not loaded, f"asking for a missing backend imported {{loaded}}"
+print("core-only checks passed:", ", ".join(r.name + "=" + r.status for r in rows))
+"""
+
+
+def _install(session: nox.Session, *args: str) -> None:
+    session.install("-c", CONSTRAINTS, *args)
+
+
+def _pytest(session: nox.Session, *paths: str) -> None:
+    """Run pytest; exit code 5 (no tests collected) fails the session deliberately."""
+    session.env.setdefault("OMP_NUM_THREADS", "1")
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *paths, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def core(session: nox.Session) -> None:
+    """ptychopinn-core + the fixture backends; proves no framework is imported and fail-fast guidance."""
+    _install(session, "./ptychopinn-core[test]")
+    _install(session, *TEST_BACKENDS)
+    session.run("python", "-c", _NO_FRAMEWORK_CHECK)
+    # The console script fails fast, one paragraph, non-zero, no traceback.
+    session.run("ptychopinn", "backends")
+    out = session.run(
+        "ptychopinn", "train", "missing.npz", "--backend", "pytorch", success_codes=[2], silent=True
+    )
+    if "pip install ptychopinn-torch" not in str(out) or "Traceback" in str(out):
+        session.error(f"'ptychopinn train --backend pytorch' did not fail with the install command: {out}")
+    _pytest(session, "ptychopinn-core/tests", "tests", "--ignore=tests/parity", "--ignore=tests/fixtures")
+
+
+@nox.session(python=PYTHON)
+def torch(session: nox.Session) -> None:
+    """ptychopinn-core + ptychopinn-torch; runs ptychopinn-torch/tests."""
+    _install(session, "./ptychopinn-core[test]", "./ptychopinn-torch[test]")
+    _pytest(session, "ptychopinn-torch/tests")
+
+
+@nox.session(python=PYTHON)
+def tf(session: nox.Session) -> None:
+    """ptychopinn-core + ptychopinn-tf[cpu]; runs ptychopinn-tf/tests."""
+    _install(session, "./ptychopinn-core[test]", "./ptychopinn-tf[cpu,test]")
+    _pytest(session, "ptychopinn-tf/tests")
+
+
+@nox.session(python=PYTHON)
+def adapter(session: nox.Session) -> None:
+    """ptychopinn-core + ptychopinn-ptychodus (real ptychodus) + the torch backend; runs ptychodus-adapter/tests."""
+    _install(session, "./ptychopinn-core[test]", "./ptychopinn-torch", "./ptychodus-adapter[test]")
+    _pytest(session, "ptychodus-adapter/tests")
+
+
+@nox.session(python=PYTHON)
+def parity(session: nox.Session) -> None:
+    """Both backends in one environment; runs tests/parity (cross-backend bundles and numerics)."""
+    _install(session, "./ptychopinn-core[test]", "./ptychopinn-torch[test]", "./ptychopinn-tf[cpu,test]")
+    _pytest(session, "tests/parity")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff over the whole repository (configuration: ruff.toml)."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=PYTHON)
+def types(session: nox.Session) -> None:
+    """mypy on the core sources (configuration: ptychopinn-core/mypy.ini)."""
+    _install(session, "./ptychopinn-core", "mypy", "types-PyYAML", "pytest")
+    session.run("mypy", "--config-file", "ptychopinn-core/mypy.ini")

@@ -37,9 +37,9 @@ __all__ = ["StitchMethod", "Stitcher", "default_canvas", "patch_weight", "reasse
 StitchMethod = Literal["lsq", "average"]
 
 _REG = 1e-6
-_SOLVE_FRACTION = 1e-4
-_CG_TOL = 1e-9
-_CG_MAXITER = 1000
+_SOLVE_FRACTION = 1e-6
+_CG_TOL = 1e-8
+_CG_MAXITER = 500
 
 
 def patch_weight(probe: npt.ArrayLike, config: InferenceConfig = InferenceConfig()) -> np.ndarray:
@@ -239,16 +239,16 @@ class Stitcher:
         return x
 
     def result(self, *, backend: str | None = None) -> StitchedObject:
-        """The stitched object so far (the accumulators are kept; more batches may follow)."""
+        """The stitched object so far (the accumulators are kept; more batches may follow).
+
+        Valid pixels hold the least-squares solution (``method="lsq"``); every other lit
+        pixel holds the overlap-weighted average, a convex combination of the patches that
+        touch it, so weakly lit borders are never amplified.
+        """
         wsum = self._wsum
         lit = wsum > 0
         average = np.zeros_like(self._rhs)
         average[lit] = self._rhs[lit] / wsum[lit]
-        obj = average
-        if self._stencil is not None and self._count:
-            # Solve only where the data pin the object down; barely lit pixels keep the average.
-            solve = wsum >= _SOLVE_FRACTION * float(np.median(wsum[lit]))
-            obj = self._solve(average, solve)
         inner = (slice(1, -1), slice(1, -1))
         weight = wsum[inner]
         positive = weight[weight > 0]
@@ -257,6 +257,13 @@ class Stitcher:
             valid = (weight >= threshold) & (weight > 0)
         else:
             valid = np.zeros(weight.shape, dtype=bool)
+        obj = average
+        if self._stencil is not None and self._count and positive.size:
+            # Unknowns: every pixel with a usable weight; pixels below keep the average.
+            solve = wsum >= _SOLVE_FRACTION * float(np.median(wsum[lit]))
+            exact = self._solve(average, solve)
+            obj = average.copy()
+            obj[inner][valid] = exact[inner][valid]
         return StitchedObject(
             object=obj[inner].astype(np.complex64),
             weight=weight.astype(np.float32),

@@ -21,6 +21,7 @@ import nox
 ROOT = Path(__file__).parent
 CONSTRAINTS = str(ROOT / "constraints" / "cpu.txt")
 FIXTURES = ROOT / "tests" / "fixtures"
+TEST_BACKEND_DISTRIBUTIONS = ("ptychopinn-testbackend", "ptychopinn-testbackend-broken", "ptychopinn-testbackend-dup")
 TEST_BACKENDS = [str(FIXTURES / name) for name in ("testbackend", "testbackend-broken", "testbackend-dup")]
 
 DEFAULT_SESSIONS = ["lint", "types", "core", "torch", "tf", "adapter", "parity"]
@@ -29,6 +30,8 @@ nox.options.error_on_missing_interpreters = True
 nox.options.default_venv_backend = "venv"
 
 PYTHON = "3.11"
+BACKEND_TEST_DIRS = ("parity", "ddp", "fixtures")
+"""Folders of tests/ that need a real backend (run by the torch/parity sessions, not by core)."""
 FRAMEWORKS = ("tensorflow", "keras", "torch", "lightning")
 
 _NO_FRAMEWORK_CHECK = f"""
@@ -63,25 +66,30 @@ def _pytest(session: nox.Session, *paths: str) -> None:
 
 @nox.session(python=PYTHON)
 def core(session: nox.Session) -> None:
-    """ptychopinn-core + the fixture backends; proves no framework is imported and fail-fast guidance."""
+    """ptychopinn-core alone (no backend: fail-fast checks), then + the fixture backends (the core tests)."""
     _install(session, "./ptychopinn-core[test]")
+    session.run("python", "-m", "pip", "uninstall", "--yes", "--quiet", *TEST_BACKEND_DISTRIBUTIONS)  # reused venv
+    # 1. Only ptychopinn-core installed: no framework imported, nothing installed, fail fast with the command.
+    session.run("python", "-c", _NO_FRAMEWORK_CHECK)
+    listing = session.run("ptychopinn", "backends", silent=True)
+    if "No backend is installed" not in str(listing):
+        session.error(f"core-only 'ptychopinn backends' did not say that nothing is installed: {listing}")
+    for backend, command in (("pytorch", "pip install ptychopinn-torch"), ("tensorflow", "pip install ptychopinn-tf")):
+        out = session.run("ptychopinn", "train", "missing.npz", "--backend", backend, success_codes=[2], silent=True)
+        if command not in str(out) or "Traceback" in str(out):
+            session.error(f"'ptychopinn train --backend {backend}' did not fail with '{command}': {out}")
+    # 2. With the fixture backend distributions installed for real: the core and cross-package tests.
     _install(session, *TEST_BACKENDS)
     session.run("python", "-c", _NO_FRAMEWORK_CHECK)
-    # The console script fails fast, one paragraph, non-zero, no traceback.
     session.run("ptychopinn", "backends")
-    out = session.run(
-        "ptychopinn", "train", "missing.npz", "--backend", "pytorch", success_codes=[2], silent=True
-    )
-    if "pip install ptychopinn-torch" not in str(out) or "Traceback" in str(out):
-        session.error(f"'ptychopinn train --backend pytorch' did not fail with the install command: {out}")
-    _pytest(session, "ptychopinn-core/tests", "tests", "--ignore=tests/parity", "--ignore=tests/fixtures")
+    _pytest(session, "ptychopinn-core/tests", "tests", *(f"--ignore=tests/{d}" for d in BACKEND_TEST_DIRS))
 
 
 @nox.session(python=PYTHON)
 def torch(session: nox.Session) -> None:
     """ptychopinn-core + ptychopinn-torch; runs ptychopinn-torch/tests."""
     _install(session, "./ptychopinn-core[test]", "./ptychopinn-torch[test]")
-    _pytest(session, "ptychopinn-torch/tests")
+    _pytest(session, "ptychopinn-torch/tests", *(["tests/ddp"] if (ROOT / "tests" / "ddp").is_dir() else []))
 
 
 @nox.session(python=PYTHON)

@@ -113,3 +113,23 @@ def test_config_migrate_command(env, tmp_path) -> None:  # type: ignore[no-untyp
     proc = run_cli("config", "validate", str(out), env=env)
     assert proc.returncode == 0, proc.stderr
     assert "epochs = 12" in proc.stdout and "gridsize = 2" in proc.stdout
+
+
+def test_demo_runs_end_to_end_with_the_test_backend(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "demo"
+    proc = run_cli("demo", "--backend", "numpy-test", "--epochs", "2", "--n-patterns", "36", "-o", str(out), env=env)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "metrics.json").read_text())
+    assert summary["backend"] == "numpy-test" and summary["n_patterns"] == 36
+    assert "amplitude" in summary["metrics"] and "phase" in summary["metrics"]
+    from ptychopinn.bundle import read_manifest
+
+    assert read_manifest(out / "model.ptychopinn.zip")["backend"] == "numpy-test"
+    for name in ("scan.npz", "reconstruction.npz"):
+        assert (out / name).is_file()
+
+
+def test_demo_without_a_selectable_backend_fails_fast(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    proc = run_cli("demo", "-o", str(tmp_path / "d"), env=env)  # several installed, none is tensorflow
+    assert proc.returncode == 2 and "--backend" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "d").exists()

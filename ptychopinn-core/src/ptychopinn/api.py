@@ -149,7 +149,9 @@ def train(
     )
     train_groups, validation = split_train_validation(grouped, validation_fraction=tc.validation_fraction, seed=tc.seed)
     patterns = np.unique(train_groups.indices)
-    normalisation = estimate_normalisation(np.asarray(scan.diffraction[patterns]), nphotons=tc.nphotons)
+    # Constants of the training patterns only; the whole stack is streamed (a memory map stays one).
+    stack = scan.diffraction if patterns.size == scan.n_patterns else np.asarray(scan.diffraction[patterns])
+    normalisation = estimate_normalisation(stack, nphotons=tc.nphotons)
     data = TrainingData(train=train_groups, validation=validation, probe=scan.probe, normalisation=normalisation)
     model = handle.train(data, mc, tc, options)
     if model.backend != handle.name:

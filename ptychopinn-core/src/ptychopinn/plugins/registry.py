@@ -19,6 +19,7 @@ Environment variables
 from __future__ import annotations
 
 import difflib
+import importlib
 import os
 import threading
 from dataclasses import dataclass
@@ -120,9 +121,7 @@ def refresh_backends() -> None:
         _STATE.scan_errors = None
         _STATE.loaded = None
         _STATE.failures = None
-        metadata_cache_clear = getattr(metadata, "_cache_clear", None)  # not public; harmless when absent
-        if callable(metadata_cache_clear):  # pragma: no cover
-            metadata_cache_clear()
+    importlib.invalidate_caches()  # also drops importlib.metadata's cached directory listings
 
 
 def _scan() -> dict[str, list[BackendEntry]]:

@@ -64,7 +64,9 @@ def score_alignment(al: Alignment) -> dict[str, Any]:
             data_range = float(abs(yv.max())) or 1.0
         curve = frc(np.where(mb, x, 0), np.where(mb, y, 0))
         out[name] = {
-            "ssim": _finite(ssim(x, y, data_range=data_range, mask=mb)),
+            # pixels outside the mask are set to 0 in both images, so SSIM windows at the edge of the
+            # lit region compare only scored pixels
+            "ssim": _finite(ssim(np.where(mb, x, 0), np.where(mb, y, 0), data_range=data_range, mask=mb)),
             "psnr_db": _finite(psnr(xv, yv, data_range=data_range)),
             "mae": mae(xv, yv),
             "mse": float(np.mean((xv - yv) ** 2)),

@@ -223,3 +223,24 @@ def test_bundle_written_deterministically_apart_from_timestamp(tmp_path: Path) -
     with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
         assert za.read("weights.safetensors") == zb.read("weights.safetensors")
     assert os.path.getsize(a) == os.path.getsize(b)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m["tensors"]["weights"]["log_scale"].update(shape=5),
+        lambda m: m["tensors"]["weights"]["log_scale"].update(keys="weights/log_scale"),
+        lambda m: m["tensors"]["weights"]["log_scale"].update(shape=[2, 2]),
+        lambda m: m["tensors"]["weights"].pop("log_scale"),
+        lambda m: m.update(training_summary=[1, 2]),
+        lambda m: m.update(normalisation={"N": 64, "mean_counts": -1.0}),
+        lambda m: m.update(backend=""),
+    ],
+)
+def test_malformed_but_consistently_checksummed_manifest_is_a_bundle_error(bundle: Path, tmp_path: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    manifest = read_manifest(bundle)
+    edit(manifest)
+    manifest["manifest_sha256"] = manifest_digest(manifest)
+    with pytest.raises(BundleError) as info:
+        read_bundle(rewrite(bundle, tmp_path / "m.zip", manifest=manifest))
+    assert str(tmp_path / "m.zip") in str(info.value)

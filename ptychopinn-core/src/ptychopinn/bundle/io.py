@@ -247,7 +247,16 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _tensor(record: Any, loaded: Mapping[str, np.ndarray], *, where: str, name: str) -> np.ndarray:
     if not isinstance(record, dict) or not {"dtype", "shape", "keys"} <= set(record):
         raise BundleError(f"{where}: manifest record of tensor {name!r} is malformed")
-    dtype, shape, keys = record["dtype"], tuple(record["shape"]), list(record["keys"])
+    dtype, shape, keys = record["dtype"], record["shape"], record["keys"]
+    if (
+        not isinstance(dtype, str)
+        or not isinstance(shape, list)
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
+        or not isinstance(keys, list)
+        or not all(isinstance(k, str) for k in keys)
+    ):
+        raise BundleError(f"{where}: manifest record of tensor {name!r} is malformed: {record!r}")
+    shape = tuple(shape)
     missing = [k for k in keys if k not in loaded]
     if missing:
         raise BundleError(f"{where}: weights.safetensors lacks tensor(s) {', '.join(missing)} listed in the manifest")
@@ -278,11 +287,6 @@ def read_bundle(path: str | os.PathLike[str]) -> Any:
     from safetensors import SafetensorError
     from safetensors.numpy import load as st_load
 
-    from ptychopinn.config.model import ModelConfig
-    from ptychopinn.config.training import TrainingConfig
-    from ptychopinn.physics.normalisation import Normalisation
-    from ptychopinn.results import TrainedModel, TrainingSummary
-
     p = Path(path)
     where = str(p)
     with _open(p) as zf:
@@ -300,15 +304,29 @@ def read_bundle(path: str | os.PathLike[str]) -> Any:
         loaded = st_load(payload)
     except (SafetensorError, ValueError, TypeError, OSError) as exc:
         raise BundleError(f"{where}: {WEIGHTS_MEMBER} is not a valid safetensors file ({exc})") from exc
+    try:
+        return _model_from(manifest, loaded, where=where)
+    except BundleError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        raise BundleError(f"{where}: malformed bundle content ({type(exc).__name__}: {exc})") from exc
+
+
+def _model_from(manifest: dict[str, Any], loaded: Mapping[str, np.ndarray], *, where: str) -> Any:
+    """Rebuild the TrainedModel from a checked manifest and the parsed tensors."""
+    from ptychopinn.config.model import ModelConfig
+    from ptychopinn.config.training import TrainingConfig
+    from ptychopinn.physics.normalisation import Normalisation
+    from ptychopinn.results import TrainedModel, TrainingSummary
+
     tensors = manifest["tensors"]
     if not isinstance(tensors, dict) or not isinstance(tensors.get("weights"), dict) or _PROBE not in tensors:
         raise BundleError(f"{where}: manifest 'tensors' must hold 'weights' and 'probe'")
-    listed = {k for rec in tensors["weights"].values() if isinstance(rec, dict) for k in rec.get("keys", [])}
-    listed |= set(tensors[_PROBE].get("keys", [])) if isinstance(tensors[_PROBE], dict) else set()
-    if set(loaded) != listed:
-        raise BundleError(f"{where}: weights.safetensors holds tensors the manifest does not list, or lacks some")
     weights = {n: _tensor(rec, loaded, where=where, name=n) for n, rec in tensors["weights"].items()}
     probe = _tensor(tensors[_PROBE], loaded, where=where, name=_PROBE)
+    listed = {k for rec in tensors["weights"].values() for k in rec["keys"]} | set(tensors[_PROBE]["keys"])
+    if set(loaded) != listed:
+        raise BundleError(f"{where}: weights.safetensors holds tensors that the manifest does not list")
     norm_data = manifest["normalisation"]
     if not isinstance(norm_data, dict):
         raise BundleError(f"{where}: manifest 'normalisation' must be an object")
@@ -344,6 +362,7 @@ def read_bundle(path: str | os.PathLike[str]) -> Any:
         source_backend=manifest.get("source_backend"),
         metadata=dict(manifest.get("metadata") or {}),
     )
+
 
 
 def with_backend(model: Any, backend: str, backend_version: str) -> Any:

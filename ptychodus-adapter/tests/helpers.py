@@ -55,7 +55,9 @@ def make_product(
     )
 
 
-def metres_for_object_pixels(x_px: np.ndarray, y_px: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def metres_for_object_pixels(
+    x_px: np.ndarray, y_px: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """World metres of Ptychodus object-pixel coordinates (its (W-1)/2 centred convention)."""
     H, W = shape
     x_m = CENTER_M[0] + (np.asarray(x_px, dtype=float) - (W - 1) / 2) * PIXEL_M
@@ -63,7 +65,9 @@ def metres_for_object_pixels(x_px: np.ndarray, y_px: np.ndarray, shape: tuple[in
     return x_m, y_m
 
 
-def reconstruct_input_from_scan(scan, *, initial_object: np.ndarray | None = None, counts: bool = True) -> ReconstructInput:
+def reconstruct_input_from_scan(
+    scan, *, initial_object: np.ndarray | None = None, counts: bool = True
+) -> ReconstructInput:
     """A ReconstructInput for a core ScanData (positions in the object's pixels, core convention).
 
     Positions are turned into metres with Ptychodus's object geometry

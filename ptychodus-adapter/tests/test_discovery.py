@@ -13,8 +13,16 @@ from ptychodus.api.settings import SettingsRegistry
 
 GROUP = "ptychodus.reconstructor_libraries"
 BUILT_IN_NAMES = ["pty-chi", "PtychoNN", "PtychoPINN", "PtychoPINN-Torch", "PtychoFM"]
-BUILT_IN_GROUPS = {"PtychoPINNModel", "PtychoPINNTraining", "PtychoPINNInference", "PtychoPINNTorchData",
-                   "PtychoPINNTorchModel", "PtychoPINNTorchTraining", "PtychoPINNTorchInference", "PtychoFM"}
+BUILT_IN_GROUPS = {
+    "PtychoPINNModel",
+    "PtychoPINNTraining",
+    "PtychoPINNInference",
+    "PtychoPINNTorchData",
+    "PtychoPINNTorchModel",
+    "PtychoPINNTorchTraining",
+    "PtychoPINNTorchInference",
+    "PtychoFM",
+}
 
 
 def discover(settings_registry: SettingsRegistry, is_developer_mode_enabled: bool, builtin_names: list[str]):
@@ -65,7 +73,7 @@ def test_discovery_and_parent_side_work_import_no_framework(tmp_path):
     script = f"""
 import json, sys
 import numpy as np
-sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
+sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parent)!r})
 from helpers import make_product, metres_for_object_pixels
 from ptychodus.api.reconstruct import ReconstructInput
 from ptychodus.api.settings import SettingsRegistry
@@ -77,7 +85,7 @@ library.settings.training_config()
 library.settings.inference_config()
 x_m, y_m = metres_for_object_pixels(np.array([40.0, 50.0]), np.array([40.0, 45.0]), (100, 100))
 product = make_product(np.ones((100, 100), complex), np.ones((64, 64), complex), x_m, y_m)
-pinn.export_training_data({str(tmp_path / 'export.npz')!r},
+pinn.export_training_data({str(tmp_path / "export.npz")!r},
     ReconstructInput(np.ones((2, 64, 64)), np.zeros((64, 64), bool), product))
 heavy = [m for m in ("torch", "tensorflow", "keras", "lightning", "jax", "ptychopinn_torch", "ptychopinn_tf")
          if m in sys.modules]

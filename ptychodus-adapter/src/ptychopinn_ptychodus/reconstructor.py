@@ -230,7 +230,7 @@ def _training_data_file(path: Path) -> Path:
 
 
 def _bundle_destination(output_path: Path) -> Path:
-    """Where training writes its bundle: ``output_path`` itself when it names a .zip, else ``<dir>/model.ptychopinn.zip``."""
+    """Training's bundle path: ``output_path`` when it names a .zip, else ``<dir>/model.ptychopinn.zip``."""
     if output_path.name.endswith(".zip"):
         output_path.parent.mkdir(parents=True, exist_ok=True)
         return output_path

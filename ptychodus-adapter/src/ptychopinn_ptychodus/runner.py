@@ -61,7 +61,7 @@ class _QueueLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._channel.put((TAG_LOG, record.levelno, record.name, self.format(record)))
-        except Exception:  # noqa: BLE001 - logging must never break the worker
+        except Exception:
             pass
 
 
@@ -76,16 +76,16 @@ def _child_main(entry_point: str, payload: Any, channel: Any, log_level: int) ->
         module_name, _, function_name = entry_point.partition(":")
         function = getattr(importlib.import_module(module_name), function_name)
         function(payload, channel)
-    except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
+    except BaseException as exc:
         try:
             channel.put((TAG_ERROR, type(exc).__name__, str(exc), traceback.format_exc()))
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
     finally:
         root.removeHandler(handler)
         try:
             channel.put(None)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
 

@@ -39,8 +39,12 @@ def _one(args) -> dict:
     net = PtychoPINNModel(cfg, np.ones((64, 64), np.complex64), canvas_size=64)
     net.build_variables()
     model = TrainedModel(
-        backend="tensorflow", backend_version="bench", model_config=cfg, training_config=TrainingConfig(),
-        normalisation=estimate_normalisation(data.diffraction), probe=np.ones((64, 64), np.complex64),
+        backend="tensorflow",
+        backend_version="bench",
+        model_config=cfg,
+        training_config=TrainingConfig(),
+        normalisation=estimate_normalisation(data.diffraction),
+        probe=np.ones((64, 64), np.complex64),
         weights=net.get_canonical(),
     )
     opts = TFOptions(precision=args.precision, jit_compile=args.jit, verbose=0)
@@ -53,10 +57,19 @@ def _one(args) -> dict:
     dt = time.perf_counter() - t
     per_batch = dt / -(-data.n_groups // bs)
     return {
-        "gridsize": g, "batch_size": bs, "precision": args.precision, "jit_compile": args.jit,
-        "groups": data.n_groups, "patterns_per_s": data.n_groups * g * g / dt, "groups_per_s": data.n_groups / dt,
-        "seconds": dt, "trace_seconds": max(first - per_batch, 0.0), "first_call_seconds": first,
-        "peak_rss_mb": peak_rss_mb(), "gpu_peak_mb": gpu_peak_mb(), "threads": threads,
+        "gridsize": g,
+        "batch_size": bs,
+        "precision": args.precision,
+        "jit_compile": args.jit,
+        "groups": data.n_groups,
+        "patterns_per_s": data.n_groups * g * g / dt,
+        "groups_per_s": data.n_groups / dt,
+        "seconds": dt,
+        "trace_seconds": max(first - per_batch, 0.0),
+        "first_call_seconds": first,
+        "peak_rss_mb": peak_rss_mb(),
+        "gpu_peak_mb": gpu_peak_mb(),
+        "threads": threads,
     }
 
 
@@ -81,22 +94,41 @@ def main() -> None:
     for g in args.gridsizes:
         for prec in args.precisions:
             for bs in args.batch_sizes:
-                cmd = [sys.executable, __file__, "--gridsize", str(g), "--batch-size", str(bs), "--precision", prec,
-                       "--threads", str(args.threads), "--patterns", str(args.patterns),
-                       "--n-filters-scale", str(args.n_filters_scale)] + (["--jit"] if args.jit else [])
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--gridsize",
+                    str(g),
+                    "--batch-size",
+                    str(bs),
+                    "--precision",
+                    prec,
+                    "--threads",
+                    str(args.threads),
+                    "--patterns",
+                    str(args.patterns),
+                    "--n-filters-scale",
+                    str(args.n_filters_scale),
+                ] + (["--jit"] if args.jit else [])
                 out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
                 row = json.loads(out.strip().splitlines()[-1])
                 threads = row.pop("threads")
                 print(row, flush=True)
                 rows.append(row)
-    write_json(args.out, {
-        "benchmark": "tf_infer", "N": 64, "n_filters_scale": args.n_filters_scale,
-        "device": "gpu" if rows and rows[0]["gpu_peak_mb"] is not None else "cpu",
-        "threads": threads if rows else None, "machine": machine(),
-        "note": "patterns/s counts every pattern of every group (gridsize 2: 4 per group); steady state "
-                "excludes the first call (graph tracing), reported as trace_seconds",
-        "results": rows,
-    })
+    write_json(
+        args.out,
+        {
+            "benchmark": "tf_infer",
+            "N": 64,
+            "n_filters_scale": args.n_filters_scale,
+            "device": "gpu" if rows and rows[0]["gpu_peak_mb"] is not None else "cpu",
+            "threads": threads if rows else None,
+            "machine": machine(),
+            "note": "patterns/s counts every pattern of every group (gridsize 2: 4 per group); steady state "
+            "excludes the first call (graph tracing), reported as trace_seconds",
+            "results": rows,
+        },
+    )
 
 
 if __name__ == "__main__":

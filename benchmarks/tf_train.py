@@ -35,18 +35,30 @@ def _one(args) -> dict:
     data = grouped_random(args.patterns, 64, g)
     cfg = ModelConfig(N=64, gridsize=g, n_filters_scale=args.n_filters_scale)
     tc = TrainingConfig(epochs=args.epochs, batch_size=bs, validation_fraction=0.0, early_stopping_patience=None)
-    td = TrainingData(train=data, validation=None, probe=np.ones((64, 64), np.complex64),
-                      normalisation=estimate_normalisation(data.diffraction))
+    td = TrainingData(
+        train=data,
+        validation=None,
+        probe=np.ones((64, 64), np.complex64),
+        normalisation=estimate_normalisation(data.diffraction),
+    )
     model = train(td, cfg, tc, TFOptions(precision=args.precision, jit_compile=args.jit, verbose=0))
     epochs = list(model.training_summary.history["epoch_time_s"])
     steady = float(np.median(epochs[1:])) if len(epochs) > 1 else epochs[0]
     return {
-        "gridsize": g, "batch_size": bs, "precision": args.precision, "jit_compile": args.jit,
-        "groups": data.n_groups, "epochs": len(epochs),
-        "patterns_per_s": data.n_groups * g * g / steady, "groups_per_s": data.n_groups / steady,
-        "steady_epoch_seconds": steady, "first_epoch_seconds": epochs[0],
+        "gridsize": g,
+        "batch_size": bs,
+        "precision": args.precision,
+        "jit_compile": args.jit,
+        "groups": data.n_groups,
+        "epochs": len(epochs),
+        "patterns_per_s": data.n_groups * g * g / steady,
+        "groups_per_s": data.n_groups / steady,
+        "steady_epoch_seconds": steady,
+        "first_epoch_seconds": epochs[0],
         "trace_seconds": max(epochs[0] - steady, 0.0),
-        "peak_rss_mb": peak_rss_mb(), "gpu_peak_mb": gpu_peak_mb(), "threads": threads,
+        "peak_rss_mb": peak_rss_mb(),
+        "gpu_peak_mb": gpu_peak_mb(),
+        "threads": threads,
     }
 
 
@@ -72,22 +84,43 @@ def main() -> None:
     for g in args.gridsizes:
         for prec in args.precisions:
             for bs in args.batch_sizes:
-                cmd = [sys.executable, __file__, "--gridsize", str(g), "--batch-size", str(bs), "--precision", prec,
-                       "--threads", str(args.threads), "--patterns", str(args.patterns), "--epochs",
-                       str(args.epochs), "--n-filters-scale", str(args.n_filters_scale)] + (["--jit"] if args.jit else [])
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--gridsize",
+                    str(g),
+                    "--batch-size",
+                    str(bs),
+                    "--precision",
+                    prec,
+                    "--threads",
+                    str(args.threads),
+                    "--patterns",
+                    str(args.patterns),
+                    "--epochs",
+                    str(args.epochs),
+                    "--n-filters-scale",
+                    str(args.n_filters_scale),
+                ] + (["--jit"] if args.jit else [])
                 out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
                 row = json.loads(out.strip().splitlines()[-1])
                 threads = row.pop("threads")
                 print(row, flush=True)
                 rows.append(row)
-    write_json(args.out, {
-        "benchmark": "tf_train", "N": 64, "n_filters_scale": args.n_filters_scale,
-        "device": "gpu" if rows and rows[0]["gpu_peak_mb"] is not None else "cpu",
-        "threads": threads, "machine": machine(),
-        "note": "patterns/s counts every pattern of every group (gridsize 2: 4 per group); steady state = median "
-                "of epochs 2.., tracing/compilation = epoch 1 - steady (trace_seconds)",
-        "results": rows,
-    })
+    write_json(
+        args.out,
+        {
+            "benchmark": "tf_train",
+            "N": 64,
+            "n_filters_scale": args.n_filters_scale,
+            "device": "gpu" if rows and rows[0]["gpu_peak_mb"] is not None else "cpu",
+            "threads": threads,
+            "machine": machine(),
+            "note": "patterns/s counts every pattern of every group (gridsize 2: 4 per group); steady state = median "
+            "of epochs 2.., tracing/compilation = epoch 1 - steady (trace_seconds)",
+            "results": rows,
+        },
+    )
 
 
 if __name__ == "__main__":

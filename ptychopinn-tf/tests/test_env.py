@@ -43,7 +43,7 @@ def test_missing_tensorflow_names_the_install_command():
     )
     proc = _run(code)
     assert proc.returncode == 0, proc.stderr
-    assert 'ERR' in proc.stdout and 'pip install "ptychopinn-tf[cpu]"' in proc.stdout
+    assert "ERR" in proc.stdout and 'pip install "ptychopinn-tf[cpu]"' in proc.stdout
 
 
 def test_keras_on_another_backend_is_refused():

@@ -85,7 +85,9 @@ def test_mirrored_strategy_single_cpu_replica_matches_default(small_scan):
     """One full batch: the mirrored step computes the same loss and update as the default one."""
     tc = dataclasses.replace(QUICK, epochs=2, batch_size=16)
     default = _train(small_scan, training_config=tc)
-    mirrored = _train(small_scan, training_config=tc, options=TFOptions(verbose=0, strategy="mirrored", devices=("/cpu:0",)))
+    mirrored = _train(
+        small_scan, training_config=tc, options=TFOptions(verbose=0, strategy="mirrored", devices=("/cpu:0",))
+    )
     assert mirrored.metadata["strategy"] == "mirrored" and mirrored.metadata["replicas"] == "1"
     loss = np.asarray(mirrored.training_summary.history["loss"])
     assert np.all(np.isfinite(loss)) and loss[-1] < loss[0]

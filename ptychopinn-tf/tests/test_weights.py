@@ -101,3 +101,25 @@ def test_validation_names_the_problem():
     msg = str(err.value)
     assert "x.zip" in msg and "encoder.0.conv0.weight" in msg and "extra.weight" in msg
     assert "encoder.1.conv1.bias has shape (3,)" in msg
+
+
+@pytest.mark.parametrize(
+    "N,n,gridsize,counts",
+    [
+        (64, 2, 1, (2_331_773, 2_252_027, 2_399_811)),
+        (64, 2, 2, (2_340_209, 2_257_001, 2_405_001)),
+        (128, 2, 1, (4_661_213, 4_639_771, 4_787_555)),
+        (128, 2, 2, (4_667_057, 4_643_881, 4_791_881)),
+        (256, 2, 1, (12_912_269, 12_906_155, 13_053_939)),
+        (256, 2, 2, (12_916_817, 12_909_833, 13_057_833)),
+    ],
+)
+def test_parameter_counts_of_the_architecture_document(N, n, gridsize, counts):
+    """docs/architecture-model.md, 'Parameter counts' (probe_big+pad_object, probe_big off, pad_object off)."""
+    variants = (
+        ModelConfig(N=N, n_filters_scale=n, gridsize=gridsize),
+        ModelConfig(N=N, n_filters_scale=n, gridsize=gridsize, probe_big=False),
+        ModelConfig(N=N, n_filters_scale=n, gridsize=gridsize, pad_object=False),
+    )
+    got = tuple(sum(int(np.prod(s)) for s in expected_shapes(c).values()) for c in variants)
+    assert got == counts

@@ -14,8 +14,11 @@ import importlib.util  # noqa: E402
 
 import pytest  # noqa: E402
 
-MISSING = [d for d, m in (("ptychopinn-tf", "ptychopinn_tf"), ("ptychopinn-torch", "ptychopinn_torch"))
-           if importlib.util.find_spec(m) is None]
+MISSING = [
+    d
+    for d, m in (("ptychopinn-tf", "ptychopinn_tf"), ("ptychopinn-torch", "ptychopinn_torch"))
+    if importlib.util.find_spec(m) is None
+]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -40,14 +40,18 @@ def test_separately_trained_backends_reach_the_same_ssim():
     scan = benchmark_scan("small")
     scores = {}
     for backend in ("tensorflow", "pytorch"):
-        model = ptychopinn.train(scan, backend=backend, model_config=CFG, training_config=TRAINING,
-                                 options=OPTIONS[backend])
+        model = ptychopinn.train(
+            scan, backend=backend, model_config=CFG, training_config=TRAINING, options=OPTIONS[backend]
+        )
         rec = ptychopinn.reconstruct(model, scan, config=InferenceConfig(), options=OPTIONS[backend])
         obj = rec.object
         truth = _truth_on_canvas(scan.object, obj.canvas.origin, obj.object.shape)
         m = evaluate(obj.object, truth, valid=obj.valid)
-        scores[backend] = {"amplitude": m["amplitude"]["ssim"], "phase": m["phase"]["ssim"],
-                           "final_loss": model.training_summary.history["loss"][-1]}
+        scores[backend] = {
+            "amplitude": m["amplitude"]["ssim"],
+            "phase": m["phase"]["ssim"],
+            "final_loss": model.training_summary.history["loss"][-1],
+        }
     if os.environ.get("PTYCHOPINN_PARITY_REPORT"):
         print(json.dumps(scores))
     for part in ("amplitude", "phase"):

@@ -70,5 +70,7 @@ def tf_keras() -> tuple[ModuleType, ModuleType]:
     import keras
 
     if keras.backend.backend() != "tensorflow":  # pragma: no cover - guarded above
-        raise BackendLoadError(f"Keras runs on {keras.backend.backend()!r}, not TensorFlow; set KERAS_BACKEND=tensorflow")
+        raise BackendLoadError(
+            f"Keras runs on {keras.backend.backend()!r}, not TensorFlow; set KERAS_BACKEND=tensorflow"
+        )
     return tf, keras

@@ -90,7 +90,9 @@ class TFOptions:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ConfigError(f"TFOptions.{name} must be an integer >= 1 or None, got {value!r}")
         if self.inference_device is not None and not isinstance(self.inference_device, str):
-            raise ConfigError(f"TFOptions.inference_device must be a device name or None, got {self.inference_device!r}")
+            raise ConfigError(
+                f"TFOptions.inference_device must be a device name or None, got {self.inference_device!r}"
+            )
 
 
 def resolve_options(options: object | None) -> TFOptions:

@@ -74,13 +74,15 @@ def resample(src, shifts, *, size_out: int, base: int):
     """
     size_in = src.shape[1]
     r0, r1, rw0, rw1 = _axis_taps(shifts[:, 1], size_out, size_in, base)
-    rows = tf.gather(src, r0, axis=1, batch_dims=1) * rw0[:, :, None, None] + tf.gather(
-        src, r1, axis=1, batch_dims=1
-    ) * rw1[:, :, None, None]
+    rows = (
+        tf.gather(src, r0, axis=1, batch_dims=1) * rw0[:, :, None, None]
+        + tf.gather(src, r1, axis=1, batch_dims=1) * rw1[:, :, None, None]
+    )
     c0, c1, cw0, cw1 = _axis_taps(shifts[:, 0], size_out, size_in, base)
-    return tf.gather(rows, c0, axis=2, batch_dims=1) * cw0[:, None, :, None] + tf.gather(
-        rows, c1, axis=2, batch_dims=1
-    ) * cw1[:, None, :, None]
+    return (
+        tf.gather(rows, c0, axis=2, batch_dims=1) * cw0[:, None, :, None]
+        + tf.gather(rows, c1, axis=2, batch_dims=1) * cw1[:, None, :, None]
+    )
 
 
 def _split(z):

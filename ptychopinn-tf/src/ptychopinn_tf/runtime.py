@@ -17,10 +17,16 @@ __all__ = ["apply_threads", "make_strategy"]
 def apply_threads(options: TFOptions) -> None:
     """Apply the thread counts when given; TensorFlow only accepts them before its runtime starts."""
     wanted = (
-        (options.intra_op_threads, tf.config.threading.get_intra_op_parallelism_threads,
-         tf.config.threading.set_intra_op_parallelism_threads),
-        (options.inter_op_threads, tf.config.threading.get_inter_op_parallelism_threads,
-         tf.config.threading.set_inter_op_parallelism_threads),
+        (
+            options.intra_op_threads,
+            tf.config.threading.get_intra_op_parallelism_threads,
+            tf.config.threading.set_intra_op_parallelism_threads,
+        ),
+        (
+            options.inter_op_threads,
+            tf.config.threading.get_inter_op_parallelism_threads,
+            tf.config.threading.set_inter_op_parallelism_threads,
+        ),
     )
     for value, get, set_ in wanted:
         if value is None or get() == value:

@@ -52,7 +52,9 @@ class _EpochRecorder(keras.callbacks.Callback):
         self.learning_rate.append(float(np.asarray(lr.numpy() if hasattr(lr, "numpy") else lr)))
 
 
-def train(data: TrainingData, model_config: ModelConfig, training_config: TrainingConfig, options: TFOptions) -> TrainedModel:
+def train(
+    data: TrainingData, model_config: ModelConfig, training_config: TrainingConfig, options: TFOptions
+) -> TrainedModel:
     """Train with ``model.fit`` and return the model with canonical numpy weights.
 
     History keys: ``loss``, ``val_loss`` (with validation groups), ``learning_rate`` and
@@ -73,7 +75,9 @@ def train(data: TrainingData, model_config: ModelConfig, training_config: Traini
         optimizer = keras.optimizers.Adam(learning_rate=tc.learning_rate)
         if options.precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        loss = supervised_loss if supervised else pinn_loss(input_scale=data.normalisation.input_scale, training_config=tc)
+        loss = (
+            supervised_loss if supervised else pinn_loss(input_scale=data.normalisation.input_scale, training_config=tc)
+        )
         model.compile(
             optimizer=optimizer,
             loss=loss,
@@ -81,7 +85,12 @@ def train(data: TrainingData, model_config: ModelConfig, training_config: Traini
             steps_per_execution=options.steps_per_execution,
         )
     scale = data.normalisation.network_scale
-    common = {"network_scale": scale, "batch_size": tc.batch_size, "supervised": supervised, "prefetch": options.prefetch}
+    common = {
+        "network_scale": scale,
+        "batch_size": tc.batch_size,
+        "supervised": supervised,
+        "prefetch": options.prefetch,
+    }
     train_ds = make_dataset(data.train, shuffle=True, seed=tc.seed, **common)
     has_val = data.validation is not None and data.validation.n_groups > 0
     val_ds = make_dataset(data.validation, shuffle=False, seed=tc.seed, **common) if has_val else None

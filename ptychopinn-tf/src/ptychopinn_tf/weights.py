@@ -111,7 +111,9 @@ def validate_weights(weights: Mapping[str, np.ndarray], config: ModelConfig, *, 
     extra = sorted(set(weights) - set(expected))
     problems = []
     if missing:
-        problems.append(f"missing {len(missing)} weight(s): {', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}")
+        problems.append(
+            f"missing {len(missing)} weight(s): {', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}"
+        )
     if extra:
         problems.append(f"unexpected {len(extra)} weight(s): {', '.join(extra[:6])}{' ...' if len(extra) > 6 else ''}")
     for name in sorted(set(expected) & set(weights)):

@@ -282,7 +282,8 @@ def reconstruct(
         norm = estimate_normalisation(scan.diffraction, nphotons=trained.training_config.nphotons)
         trained = dataclasses.replace(trained, normalisation=norm)
     canvas = default_canvas(grouped.centres, scan.N)
-    stitcher = Stitcher(patch_weight(trained.probe, cfg), canvas, valid_threshold=cfg.valid_threshold)
+    # The stitching weight follows this scan's illumination (its probe), not the training probe.
+    stitcher = Stitcher(patch_weight(scan.probe, cfg), canvas, valid_threshold=cfg.valid_threshold)
     total = grouped.n_groups
     for first in range(0, total, cfg.batch_size):
         batch = grouped.select(np.arange(first, min(first + cfg.batch_size, total)))

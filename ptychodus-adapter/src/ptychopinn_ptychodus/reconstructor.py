@@ -90,7 +90,7 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
         scan = scan_from_reconstruct_input(parameters, with_object=False)
         job = ReconstructJob(bundle=self._model_path, scan=scan, config=config, backend=backend)
         goal = self.get_progress_goal()
-        for message in run_in_child(_RECONSTRUCT_ENTRY, job):
+        for message in run_in_child(_RECONSTRUCT_ENTRY, job, log_level=_child_log_level()):
             if message[0] == "stage":
                 logger.info("PtychoPINN-Next %s: %s", self._name, message[1])
             elif message[0] == "reconstruction":
@@ -160,7 +160,7 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
             data=data, output=output, model_config=model_config, training_config=training_config, backend=backend
         )
         goal = self.get_progress_goal()
-        for message in run_in_child(_TRAIN_ENTRY, job):
+        for message in run_in_child(_TRAIN_ENTRY, job, log_level=_child_log_level()):
             tag = message[0]
             if tag == "stage":
                 logger.info("PtychoPINN-Next %s: %s", self._name, message[1])
@@ -202,6 +202,11 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
                 raise UnknownBackendError(str(exc) + advice) from None
             return None
         return backends.check_backend_installed(requested, purpose="inference")
+
+
+def _child_log_level() -> int:
+    """The child's root log level: the library logger's level (Ptychodus's per-library log level setting)."""
+    return logging.getLogger(__name__.rpartition(".")[0]).getEffectiveLevel()
 
 
 def _training_data_file(path: Path) -> Path:

@@ -93,3 +93,14 @@ def reconstruct_input_from_scan(
     patterns = np.asarray(scan.diffraction, dtype=np.float64) ** 2 if counts else np.asarray(scan.diffraction)
     bad = np.zeros(patterns.shape[1:], dtype=bool)
     return ReconstructInput(diffraction_patterns=patterns, bad_pixels=bad, product=product)
+
+
+def child_that_waits(payload, channel) -> None:
+    """A child entry point for runner tests: reports its pid, logs, then waits to be stopped."""
+    import logging
+    import os
+    import time
+
+    logging.getLogger("ptychopinn_ptychodus.test_child").warning("child says %s", payload)
+    channel.put(("pid", os.getpid()))
+    time.sleep(600)

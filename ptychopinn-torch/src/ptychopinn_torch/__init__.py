@@ -1,1 +1,10 @@
+"""PtychoPINN backend on PyTorch + Lightning (``docs/torch-backend.md``).
+
+Importing this package does not import torch; the heavy modules are imported on use.
+"""
+
+from ptychopinn_torch.options import TorchOptions
+
 __version__ = "0.1.0"
+
+__all__ = ["TorchOptions", "__version__"]

@@ -173,9 +173,10 @@ def extract_patches(canvas: npt.ArrayLike, offsets: npt.ArrayLike, *, N: int) ->
     cv = np.asarray(canvas)
     off = np.asarray(offsets, dtype=np.float64)
     if cv.ndim != 3 or off.ndim != 3 or off.shape[0] != cv.shape[0] or off.shape[2] != 2:
-        raise ValueError(f"extract_patches: canvas (B, M, M) and offsets (B, C, 2) expected, got {cv.shape}, {off.shape}")
+        raise ValueError(
+            f"extract_patches: canvas (B, M, M) and offsets (B, C, 2) expected, got {cv.shape}, {off.shape}"
+        )
     B, C = off.shape[:2]
-    M = cv.shape[-1]
     rep = np.repeat(cv, C, axis=0)
     moved = translate(rep, -off.reshape(B * C, 2))
     return crop_center(moved, N).reshape(B, C, N, N)

@@ -319,5 +319,5 @@ def reassemble(
     spec = canvas if canvas is not None else default_canvas(pos, N)
     st = Stitcher(weight, spec, valid_threshold=config.valid_threshold, method=method)
     for start in range(0, shape[0], batch_size):
-        st.add(np.asarray(patches[start : start + batch_size]), pos[start : start + batch_size])
+        st.add(np.asarray(patches[start : start + batch_size]), pos[start : start + batch_size])  # type: ignore[index]
     return st.result()

@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     record = {"preset": args.preset, **params}
     path = write_scan(args.output, scan, extra={"simulation": np.asarray(json.dumps(record, sort_keys=True))})
     s = summarise_scan(scan)
+    assert scan.object is not None  # simulate_scan always returns the ground truth
     print(
         f"wrote {path}: {s['patterns']} patterns, N={s['N']}, object {scan.object.shape[0]}x{scan.object.shape[1]}, "
         f"mean counts/pattern {s['counts_per_pattern']['mean']:.4g}, step {s['step_px']:.3g} px, "

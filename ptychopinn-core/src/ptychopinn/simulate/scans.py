@@ -49,8 +49,8 @@ def make_positions(
             pos = pos + rng.uniform(-j, j, size=pos.shape)
         return pos
     if kind == "spiral":
-        k = np.arange(n_patterns, dtype=np.float64)
-        r = step_px * np.sqrt(k / math.pi)
-        theta = k * _GOLDEN_ANGLE
+        kf = np.arange(n_patterns, dtype=np.float64)
+        r = step_px * np.sqrt(kf / math.pi)
+        theta = kf * _GOLDEN_ANGLE
         return np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1)
     raise ValueError(f"unknown scan kind {kind!r}; choose 'raster', 'spiral' or 'jittered'")

@@ -5,8 +5,7 @@ Messages sent to the parent:
 
 - ``("stage", text)``: a progress note (logged by the parent);
 - ``("reconstruction", object (h, w) complex64, weight (h, w) float32, origin (x0, y0), backend)``;
-- ``("history", {series: [values]}, epochs_run, backend)``;
-- ``("model_saved", path)``.
+- ``("model_saved", path)``, then ``("history", {series: [values]}, epochs_run, backend)``.
 """
 
 from __future__ import annotations
@@ -94,6 +93,6 @@ def run_train(job: TrainJob, channel: Any) -> None:
     if summary is not None:
         history = {k: [float(v) for v in values] for k, values in summary.history.items()}
         epochs_run = int(summary.epochs_run)
-    channel.put(("history", history, epochs_run, str(model.backend)))
-    api.save_model(model, job.output)
+    api.save_model(model, job.output)  # saved before reporting, so a cancel after the report keeps the model
     channel.put(("model_saved", str(job.output)))
+    channel.put(("history", history, epochs_run, str(model.backend)))

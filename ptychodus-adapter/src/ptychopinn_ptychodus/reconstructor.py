@@ -90,6 +90,7 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
         scan = scan_from_reconstruct_input(parameters, with_object=False)
         job = ReconstructJob(bundle=self._model_path, scan=scan, config=config, backend=backend)
         goal = self.get_progress_goal()
+        produced = False
         for message in run_in_child(_RECONSTRUCT_ENTRY, job, log_level=_child_log_level()):
             if message[0] == "stage":
                 logger.info("PtychoPINN-Next %s: %s", self._name, message[1])
@@ -97,7 +98,10 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
                 _, obj, weight, origin, used_backend = message
                 logger.info("PtychoPINN-Next %s: reconstructed with backend '%s'", self._name, used_backend)
                 product = product_with_object(parameters, obj, weight, origin)
+                produced = True
                 yield ReconstructOutput(product=product, progress=goal)
+        if not produced:
+            raise RuntimeError(f"PtychoPINN-Next {self._name}: the worker process ended without a reconstruction")
 
     # ------------------------------------------------------------------ models
     def is_model_loaded(self) -> bool:
@@ -160,6 +164,7 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
             data=data, output=output, model_config=model_config, training_config=training_config, backend=backend
         )
         goal = self.get_progress_goal()
+        saved = False
         for message in run_in_child(_TRAIN_ENTRY, job, log_level=_child_log_level()):
             tag = message[0]
             if tag == "stage":
@@ -178,7 +183,10 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
                 yield TrainOutput(training_loss=train_loss, validation_loss=val_loss, progress=goal)
             elif tag == "model_saved":
                 self._model_path = Path(message[1])
+                saved = True
                 logger.info("PtychoPINN-Next %s: model bundle written to %s", self._name, self._model_path)
+        if not saved:
+            raise RuntimeError(f"PtychoPINN-Next {self._name}: the worker process ended without saving a model")
 
     # ------------------------------------------------------------------ helpers
     def _inference_backend(self, bundle: Path) -> str | None:

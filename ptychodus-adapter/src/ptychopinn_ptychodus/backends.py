@@ -40,10 +40,20 @@ def check_backend_installed(name: str, *, purpose: str) -> str:
     """
     from ptychopinn.plugins.names import KNOWN_BACKENDS, canonical_name, install_hint
 
+    from ptychopinn.plugins.registry import disabled_backends
+
     canonical = canonical_name(name)
     installed = _installed()
     if canonical in installed:
         return canonical
+    if canonical in disabled_backends():
+        raise BackendNotInstalledError(
+            f"PtychoPINN backend '{canonical}' selected for {purpose}, but it is disabled by the "
+            "PTYCHOPINN_DISABLE_BACKENDS environment variable (installed and enabled: "
+            f"{', '.join(installed) or 'none'}). Remove it from that variable, or select another backend.",
+            backend=canonical,
+            distribution=KNOWN_BACKENDS.get(canonical, canonical),
+        )
     if canonical in KNOWN_BACKENDS:
         raise BackendNotInstalledError(
             f"PtychoPINN backend '{canonical}' selected for {purpose}, but it is not installed "

@@ -63,6 +63,7 @@ def main() -> None:
     ap.add_argument("--tag", default=None)
     ap.add_argument("--out", default="benchmarks/results")
     ap.add_argument("--figures", default="docs/figures")
+    ap.add_argument("--save-dir", default=None, help="also write the model bundle and the reconstruction NPZ here")
     args = ap.parse_args()
 
     import ptychopinn
@@ -98,6 +99,13 @@ def main() -> None:
     infer_wall, infer_cpu = time.perf_counter() - t1, _cpu_seconds() - cpu1
 
     obj = rec.object
+    if args.save_dir:
+        save = Path(args.save_dir)
+        save.mkdir(parents=True, exist_ok=True)
+        ptychopinn.save_model(model, save / f"{tag}.ptychopinn.zip")
+        np.savez(
+            save / f"{tag}_recon.npz", object=obj.object, valid=obj.valid, canvas_origin=np.asarray(obj.canvas.origin)
+        )
     truth = _truth_on_canvas(np.asarray(scan.object), obj.canvas.origin, obj.object.shape)
     metrics = evaluate(obj.object, truth, valid=obj.valid)
     curves = metrics.pop("frc_curves", None)

@@ -46,7 +46,9 @@ def main() -> None:
     class EpochTimer(L.Callback):
         def __init__(self) -> None:
             self.times: list[float] = []
+            self.cpu: list[float] = []
             self._t = 0.0
+            self._c = 0.0
 
         def _sync(self) -> None:
             if torch.cuda.is_available():
@@ -54,11 +56,12 @@ def main() -> None:
 
         def on_train_epoch_start(self, trainer, pl_module) -> None:
             self._sync()
-            self._t = time.perf_counter()
+            self._t, self._c = time.perf_counter(), time.process_time()
 
         def on_train_epoch_end(self, trainer, pl_module) -> None:
             self._sync()
             self.times.append(time.perf_counter() - self._t)
+            self.cpu.append(time.process_time() - self._c)
 
     rows = []
     for n in args.n_filters_scale:
@@ -85,6 +88,7 @@ def main() -> None:
                 train(td, ModelConfig(N=64, gridsize=g, n_filters_scale=n), tc, opts, extra_callbacks=[timer])
                 timed = timer.times[1:] or timer.times
                 per_epoch = float(np.median(timed))
+                cpu_epoch = float(np.median(timer.cpu[1:] or timer.cpu))
                 row = {
                     "n_filters_scale": n,
                     "gridsize": g,
@@ -93,6 +97,8 @@ def main() -> None:
                     "epoch_s_median": per_epoch,
                     "patterns_per_s": data.n_groups * g * g / per_epoch,
                     "groups_per_s": data.n_groups / per_epoch,
+                    "epoch_cpu_s_median": cpu_epoch,
+                    "patterns_per_cpu_s": data.n_groups * g * g / cpu_epoch,
                 }
                 print(row, flush=True)
                 rows.append(row)

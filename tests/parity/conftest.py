@@ -21,6 +21,10 @@ MISSING = [
 ]
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: minutes-long training comparisons (still 2-core affordable)")
+
+
 def pytest_collection_modifyitems(config, items):
     if not MISSING:
         return

@@ -1,9 +1,17 @@
 """The same simulated benchmark trained separately in each backend reaches the same quality.
 
-Affordable on 2 CPU cores: core's ``small`` preset (100 patterns, N=64, lines object, 1e6
-photons), the narrow network (``n_filters_scale=1``), gridsize 1, 12 epochs, one thread per
-backend (about a minute each). The amplitude and phase SSIMs of the two reconstructions
-(``ptychopinn.metrics.evaluate`` on the lit region) must agree within 0.02.
+Core's ``siemens`` preset (1024 patterns, N=64, Siemens star, zone-plate probe, spiral scan,
+1e5 photons), the narrow network (``n_filters_scale=1``), gridsize 1, 6 epochs, batch 16, one
+thread per backend: about 2.5 minutes per backend on the 2-core machines. The amplitude and
+phase SSIMs of the two reconstructions (``ptychopinn.metrics.evaluate`` on the lit region)
+must agree within 0.02.
+
+Why this preset: with the ``benchmark`` preset's disk probe (real and point-symmetric) a
+gridsize-1 PINN cannot tell the object from its twin image (point reflection + conjugation
+gives the same diffraction), so which of the two a short run drifts towards depends on the
+initialisation, not on the backend (measured: phase SSIM 0.04 vs 0.35 for two equally low
+losses). The complex zone-plate probe removes that ambiguity. The budget is far from
+convergence (SSIMs are low in both backends); the test compares the backends, not the method.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
 
 SSIM_TOLERANCE = 0.02
 CFG = ModelConfig(N=64, gridsize=1, n_filters_scale=1)
-TRAINING = TrainingConfig(epochs=12, batch_size=8, validation_fraction=0.0, early_stopping_patience=None, seed=0)
+TRAINING = TrainingConfig(epochs=6, batch_size=16, validation_fraction=0.0, early_stopping_patience=None, seed=0)
 OPTIONS = {"tensorflow": {"verbose": 0}, "pytorch": {"enable_progress_bar": False}}
 
 
@@ -37,7 +45,7 @@ def test_separately_trained_backends_reach_the_same_ssim():
     from ptychopinn.metrics import evaluate
     from ptychopinn.simulate import benchmark_scan
 
-    scan = benchmark_scan("small")
+    scan = benchmark_scan("siemens")
     scores = {}
     for backend in ("tensorflow", "pytorch"):
         model = ptychopinn.train(

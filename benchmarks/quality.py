@@ -38,6 +38,23 @@ def _truth_on_canvas(truth: np.ndarray, origin: tuple[float, float], shape: tupl
     return out
 
 
+def contrast(reconstruction: np.ndarray, truth: np.ndarray, valid: np.ndarray) -> dict[str, dict[str, float]]:
+    """Is the reconstruction flat? Per channel: std of recon and truth, and their Pearson r (after alignment)."""
+    from ptychopinn.metrics.alignment import align
+
+    al = align(reconstruction, truth, valid=valid)
+    r, t = al.reconstruction[al.mask], al.truth[al.mask]
+    out = {}
+    for name, f in (("amplitude", np.abs), ("phase", np.angle)):
+        a, b = f(r), f(t)
+        out[name] = {
+            "std_recon": float(a.std()),
+            "std_truth": float(b.std()),
+            "pearson_r": float(np.corrcoef(a, b)[0, 1]),
+        }
+    return out
+
+
 def _cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     c = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -109,6 +126,7 @@ def main() -> None:
     truth = _truth_on_canvas(np.asarray(scan.object), obj.canvas.origin, obj.object.shape)
     metrics = evaluate(obj.object, truth, valid=obj.valid)
     curves = metrics.pop("frc_curves", None)
+    metrics["contrast"] = contrast(obj.object, truth, obj.valid)
 
     fig_dir = Path(args.figures)
     fig_dir.mkdir(parents=True, exist_ok=True)

@@ -119,3 +119,25 @@ def test_negative_counts_are_clipped_and_nan_rejected(tmp_path):
     counts[1, 1, 1] = np.nan
     with pytest.raises(ScanDataError, match="NaN"):
         read_ptychodus_training_data(_ptychodus_like_file(tmp_path / "b.npz", counts=counts, **base))
+
+
+def test_read_scan_refuses_a_ptychodus_export_and_names_the_import_path(tmp_path):
+    """Reading Ptychodus's export as a contract file would square counts and shift positions."""
+    import numpy as np
+    import pytest
+
+    from ptychopinn.data.npz import read_scan
+    from ptychopinn.errors import ScanDataError
+
+    path = tmp_path / "export.npz"
+    np.savez(
+        path,
+        diff3d=np.ones((4, 8, 8), dtype=np.float32),
+        xcoords=np.arange(4.0),
+        ycoords=np.arange(4.0),
+        probeGuess=np.ones((1, 8, 8), dtype=np.complex64),
+        bad_pixels=np.zeros((8, 8), dtype=bool),
+    )
+    with pytest.raises(ScanDataError, match="read_ptychodus_training_data") as info:
+        read_scan(path)
+    assert str(path) in str(info.value)

@@ -149,8 +149,30 @@ def read_scan(
         Any violation of the data contract; the message names the file, the key, the
         expected and the found shape/dtype.
     """
+    _refuse_ptychodus_export(path)
     arrays = read_npz_arrays(path, SCAN_KEYS, mmap=mmap)
     return validate_scan_arrays(arrays, source=str(path), integer_counts=integer_counts)
+
+
+def _refuse_ptychodus_export(path: str | os.PathLike[str]) -> None:
+    """Refuse Ptychodus's PtychoPINN export, whose units and pixel convention differ from the contract.
+
+    Such a file stores counts (not amplitudes) under ``diff3d``, positions with the pixel
+    centre at (N-1)/2, probe modes and ``bad_pixels``; reading it as a contract file would
+    silently square the signal and shift every position by half a pixel.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {n[:-4] for n in zf.namelist() if n.endswith(".npy")}
+    except (OSError, zipfile.BadZipFile):
+        return  # read_npz_arrays reports the specific problem
+    if "bad_pixels" in names and "diff3d" in names and "diffraction" not in names:
+        raise ScanDataError(
+            f"{path}: looks like Ptychodus's PtychoPINN training-data export (counts under 'diff3d', "
+            "'bad_pixels', positions with the pixel centre at (N-1)/2), not a PtychoPINN scan file; read it "
+            "with ptychopinn.data.ptychodus_import.read_ptychodus_training_data, which converts counts, "
+            "positions and probe modes, then save it with ptychopinn.write_scan"
+        )
 
 
 def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> Path:

@@ -26,9 +26,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     add_backend_option(p)
     p.add_argument("-o", "--output-dir", type=Path, default=Path("ptychopinn-demo"))
-    p.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
+    p.add_argument("--epochs", type=int, default=30, help="training epochs (default 30)")
     p.add_argument("--n-patterns", type=int, default=256, help="simulated diffraction patterns (default 256)")
-    p.add_argument("--gridsize", type=int, default=1, help="model.gridsize (default 1)")
+    p.add_argument(
+        "--gridsize", type=int, default=2, help="model.gridsize (default 2: the real-space overlap constraint)"
+    )
+    p.add_argument(
+        "--n-filters-scale",
+        type=int,
+        default=1,
+        help="model.n_filters_scale (default 1: a 4x cheaper network than the library default 2, to fit the budget)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
 
@@ -86,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     model = ptychopinn.train(
         scan,
         backend=backend.name,
-        model_config=ModelConfig(N=64, gridsize=args.gridsize),
+        model_config=ModelConfig(N=64, gridsize=args.gridsize, n_filters_scale=args.n_filters_scale),
         training_config=TrainingConfig(epochs=args.epochs, seed=args.seed, early_stopping_patience=None),
     )
     bundle = ptychopinn.save_model(model, out / "model.ptychopinn.zip")
@@ -110,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         "backend_version": model.backend_version,
         "bundle": str(bundle),
         "epochs": args.epochs,
+        "gridsize": args.gridsize,
+        "n_filters_scale": args.n_filters_scale,
         "n_patterns": scan.n_patterns,
         "final_loss": history.get("loss", [None])[-1] if history.get("loss") else None,
         "metrics": metrics,

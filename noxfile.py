@@ -101,8 +101,10 @@ def tf(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def adapter(session: nox.Session) -> None:
-    """ptychopinn-core + ptychopinn-ptychodus (real ptychodus) + the torch backend; runs ptychodus-adapter/tests."""
-    _install(session, "./ptychopinn-core[test]", "./ptychopinn-torch", "./ptychodus-adapter[test]")
+    """ptychopinn-core + ptychopinn-ptychodus (real ptychodus) + both backends; runs ptychodus-adapter/tests."""
+    _install(
+        session, "./ptychopinn-core[test]", "./ptychopinn-torch", "./ptychopinn-tf[cpu]", "./ptychodus-adapter[test]"
+    )
     _pytest(session, "ptychodus-adapter/tests")
 
 

@@ -128,14 +128,6 @@ def main() -> None:
     curves = metrics.pop("frc_curves", None)
     metrics["contrast"] = contrast(obj.object, truth, obj.valid)
 
-    fig_dir = Path(args.figures)
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    plot_comparison(obj.object, truth, fig_dir / f"{tag}_comparison.png", valid=obj.valid)
-    if model.training_summary is not None and model.training_summary.history:
-        plot_training_history(model.training_summary.history, fig_dir / f"{tag}_history.png")
-    if curves:
-        plot_frc(curves, fig_dir / f"{tag}_frc.png")
-
     summary = model.training_summary
     result = {
         "benchmark": "quality",
@@ -160,6 +152,17 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{tag}.json").write_text(json.dumps(result, indent=2, default=float))
+    # Figures last, so that a missing matplotlib never loses a finished run's numbers.
+    fig_dir = Path(args.figures)
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        plot_comparison(obj.object, truth, fig_dir / f"{tag}_comparison.png", valid=obj.valid)
+        if model.training_summary is not None and model.training_summary.history:
+            plot_training_history(model.training_summary.history, fig_dir / f"{tag}_history.png")
+        if curves:
+            plot_frc(curves, fig_dir / f"{tag}_frc.png")
+    except ImportError as exc:
+        print(f"figures skipped: {exc}")
     a, p = metrics["amplitude"], metrics["phase"]
     print(
         f"{tag}: amplitude SSIM {a['ssim']:.3f} PSNR {a['psnr_db']} | phase SSIM {p['ssim']:.3f} PSNR {p['psnr_db']} "

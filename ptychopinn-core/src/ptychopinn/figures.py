@@ -9,13 +9,14 @@ backend switch) and written atomically.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from ptychopinn._atomic import atomic_write
 
 __all__ = ["plot_comparison", "plot_frc", "plot_object", "plot_training_history"]
 
@@ -37,15 +38,8 @@ def _figure(nrows: int, ncols: int, size: tuple[float, float]) -> tuple[Any, Any
 def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=110)
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(p) as handle:
+        fig.savefig(handle, format="png", dpi=110)
     return p
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from ptychopinn.config.model import ModelConfig
 from ptychopinn.config.training import TrainingConfig
 from ptychopinn.data.grouped import GroupedScan
+from ptychopinn.errors import ConfigError
 from ptychopinn.physics.normalisation import Normalisation
 
 __all__ = [
@@ -37,6 +38,23 @@ class TrainingData:
 
     normalisation: Normalisation
     """Constants estimated on the training patterns."""
+
+    def check_compatible(self, model_config: ModelConfig) -> None:
+        """Raise :class:`ConfigError` unless the training groups fit ``model_config`` and are not empty.
+
+        Backends call this first in ``train`` so that a mismatch is reported in the configuration's
+        terms, not as a shape error from inside the framework.
+        """
+        g = self.train
+        if g.N != model_config.N:
+            raise ConfigError(f"ModelConfig.N = {model_config.N} but the diffraction patterns are {g.N} x {g.N} pixels")
+        if g.channels != model_config.channels:
+            raise ConfigError(
+                f"ModelConfig.gridsize = {model_config.gridsize} expects groups of {model_config.channels} patterns, "
+                f"got {g.channels}"
+            )
+        if g.n_groups == 0:
+            raise ConfigError("no training groups: the scan is too small for the requested split")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 from ptychopinn.config import ModelConfig, TrainingConfig
-from ptychopinn.errors import ConfigError
 from ptychopinn.results import TrainedModel, TrainingData, TrainingSummary
 
 from ptychopinn_tf import __version__
@@ -20,18 +19,6 @@ from ptychopinn_tf.runtime import apply_threads, make_strategy
 tf, keras = tf_keras()
 
 __all__ = ["train"]
-
-
-def _check(data: TrainingData, cfg: ModelConfig) -> None:
-    g = data.train
-    if g.N != cfg.N:
-        raise ConfigError(f"ModelConfig.N = {cfg.N} but the diffraction patterns are {g.N} x {g.N} pixels")
-    if g.channels != cfg.channels:
-        raise ConfigError(
-            f"ModelConfig.gridsize = {cfg.gridsize} expects groups of {cfg.channels} patterns, got {g.channels}"
-        )
-    if g.n_groups == 0:
-        raise ConfigError("no training groups: the scan is too small for the requested split")
 
 
 class _EpochRecorder(keras.callbacks.Callback):
@@ -60,7 +47,7 @@ def train(
     History keys: ``loss``, ``val_loss`` (with validation groups), ``learning_rate`` and
     ``epoch_time_s`` (wall seconds per epoch; epoch 1 includes graph tracing).
     """
-    _check(data, model_config)
+    data.check_compatible(model_config)
     apply_threads(options)
     tc = training_config
     supervised = model_config.model_type == "supervised"

@@ -18,7 +18,6 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping
 from lightning.pytorch.loggers import CSVLogger
 
 from ptychopinn.config import ModelConfig, TrainingConfig
-from ptychopinn.errors import ConfigError
 from ptychopinn.physics import normalise_probe
 from ptychopinn.results import TrainedModel, TrainingData, TrainingSummary
 from ptychopinn_torch import __version__
@@ -28,18 +27,6 @@ from ptychopinn_torch.options import TorchOptions
 from ptychopinn_torch.weights import state_to_weights
 
 __all__ = ["train"]
-
-
-def _check(data: TrainingData, cfg: ModelConfig) -> None:
-    g = data.train
-    if g.N != cfg.N:
-        raise ConfigError(f"ModelConfig.N = {cfg.N} but the diffraction patterns are {g.N} x {g.N} pixels")
-    if g.channels != cfg.channels:
-        raise ConfigError(
-            f"ModelConfig.gridsize = {cfg.gridsize} expects groups of {cfg.channels} patterns, got {g.channels}"
-        )
-    if g.n_groups == 0:
-        raise ConfigError("no training groups: the scan is too small for the requested split")
 
 
 def _read_history(metrics_csv: Path) -> dict[str, tuple[float, ...]]:
@@ -75,7 +62,7 @@ def train(
     writes logs, and :func:`ptychopinn_torch.persistence.save` writes only on rank 0.
     ``extra_callbacks`` are added to the Lightning callbacks (benchmarks, monitoring).
     """
-    _check(data, model_config)
+    data.check_compatible(model_config)
     if options.num_threads is not None:
         torch.set_num_threads(options.num_threads)
     tc = training_config

@@ -12,7 +12,6 @@ import datetime as _dt
 import json
 import math
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import replace
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ptychopinn._atomic import atomic_write
 from ptychopinn.bundle.manifest import (
     DIGEST_FIELD,
     FORMAT_NAME,
@@ -139,35 +139,15 @@ def write_bundle(model: Any, path: str | os.PathLike[str], *, backend_distributi
         raise BundleError(f"{target}: directory {target.parent} does not exist")
     manifest, payload = _build(model, backend_distribution=backend_distribution)
     manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False).encode("utf-8")
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            with zipfile.ZipFile(handle, "w") as zf:
-                for member, data, method in (
-                    (MANIFEST_MEMBER, manifest_bytes, zipfile.ZIP_DEFLATED),
-                    (WEIGHTS_MEMBER, payload, zipfile.ZIP_STORED),
-                ):
-                    info = zipfile.ZipInfo(member, date_time=_ZIP_TIME)
-                    info.compress_type = method
-                    info.external_attr = 0o644 << 16
-                    zf.writestr(info, data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename durable
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:  # pragma: no cover - platforms without directory fsync
-        pass
+    with atomic_write(target) as handle, zipfile.ZipFile(handle, "w") as zf:
+        for member, data, method in (
+            (MANIFEST_MEMBER, manifest_bytes, zipfile.ZIP_DEFLATED),
+            (WEIGHTS_MEMBER, payload, zipfile.ZIP_STORED),
+        ):
+            info = zipfile.ZipInfo(member, date_time=_ZIP_TIME)
+            info.compress_type = method
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
     return target
 
 

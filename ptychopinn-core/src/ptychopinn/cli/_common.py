@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from ptychopinn._atomic import atomic_write
 
 __all__ = ["add_backend_option", "add_config_option", "load_run_config", "write_json_atomic"]
 
@@ -55,17 +55,8 @@ def replace_given(config: Any, **values: Any) -> Any:
 def write_json_atomic(path: Path, data: Any) -> Path:
     """Write JSON to ``path`` through a temporary file and ``os.replace`` (never half-written)."""
     text = json.dumps(data, indent=2, sort_keys=True, default=str, allow_nan=True) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
     return path
 
 

@@ -51,13 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         print(text, end="")
     else:
-        import os
-        import tempfile
+        from ptychopinn._atomic import atomic_write
 
-        fd, tmp = tempfile.mkstemp(dir=args.output.parent if str(args.output.parent) else ".",
-                                   prefix=f".{args.output.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with atomic_write(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(tmp, args.output)
         print(f"wrote {args.output}", file=sys.stderr)
     return 0

@@ -9,7 +9,6 @@ memory-map the diffraction stack).
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ptychopinn._atomic import atomic_write
 from ptychopinn.data.scan import ScanData
 from ptychopinn.data.validate import IntegerCountsPolicy, validate_scan_arrays
 from ptychopinn.errors import ScanDataError
@@ -187,26 +187,16 @@ def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) ->
         if np.asarray(value).dtype.hasobject:
             raise ScanDataError(f"{p}: key '{key}': object arrays cannot be written (they need pickling)")
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-                for key, value in arrays.items():
-                    info = zipfile.ZipInfo(key + ".npy", date_time=_ZIP_EPOCH)
-                    info.compress_type = zipfile.ZIP_STORED
-                    info.external_attr = 0o644 << 16
-                    with zf.open(info, "w", force_zip64=True) as member:
-                        arr = np.asarray(value)  # keeps 0-d arrays 0-d (ascontiguousarray would not)
-                        if not arr.flags.c_contiguous:
-                            arr = arr.copy(order="C")
-                        np.lib.format.write_array(member, arr, allow_pickle=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(p) as fh, zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for key, value in arrays.items():
+            info = zipfile.ZipInfo(key + ".npy", date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_STORED
+            info.external_attr = 0o644 << 16
+            with zf.open(info, "w", force_zip64=True) as member:
+                arr = np.asarray(value)  # keeps 0-d arrays 0-d (ascontiguousarray would not)
+                if not arr.flags.c_contiguous:
+                    arr = arr.copy(order="C")
+                np.lib.format.write_array(member, arr, allow_pickle=False)
     return p
 
 

@@ -64,9 +64,9 @@ class GroupedScan:
     def batch_diffraction(self, start: int, stop: int) -> np.ndarray:
         """(b, C, N, N) float32 stored amplitudes of groups ``start:stop``."""
         idx = self.indices[start:stop]
-        flat = np.asarray(self.diffraction[np.sort(np.unique(idx))], dtype=np.float32)
-        lookup = np.searchsorted(np.sort(np.unique(idx)), idx)
-        return flat[lookup]
+        members = np.unique(idx)  # sorted: one ordered read of a memory-mapped stack
+        flat = np.asarray(self.diffraction[members], dtype=np.float32)
+        return flat[np.searchsorted(members, idx)]
 
     def batch_ground_truth(self, start: int, stop: int) -> np.ndarray:
         """(b, C, N, N) complex64 ground-truth patches of groups ``start:stop``."""

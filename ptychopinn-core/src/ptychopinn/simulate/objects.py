@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["ObjectKind", "gaussian_random_field", "lines_pattern", "make_object", "siemens_star_pattern"]
 
-ObjectKind = Literal["lines", "grf", "siemens"]
+ObjectKind = Literal["lines", "lines_fine", "grf", "siemens"]
 
 
 def _normalise01(a: np.ndarray) -> np.ndarray:
@@ -21,12 +21,16 @@ def _normalise01(a: np.ndarray) -> np.ndarray:
     return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
 
 
-def lines_pattern(shape: tuple[int, int], rng: np.random.Generator, *, density: float = 1.0) -> np.ndarray:
-    """Random lines blurred at several scales (after the published "lines" objects).
+def lines_pattern(
+    shape: tuple[int, int], rng: np.random.Generator, *, density: float = 1.0, fine_detail: bool = False
+) -> np.ndarray:
+    """Random lines blurred at several scales (the published "lines" recipe).
 
     ``density`` x (H * W / 600) lines with uniformly random end points are drawn on the
-    grid, then blurred as ``g1 + 2 g5 + 5 g10`` (Gaussian sigmas 1, 5, 10 px) plus a sharp
-    copy so that fine detail survives. Returns (H, W) float64 in [0, 1].
+    grid, then blurred as ``g1 + 2 g5 + 5 g10`` (Gaussian sigmas 1, 5, 10 px), the recipe of
+    the published SIM-LINES benchmark. ``fine_detail=True`` adds a sharp copy
+    (``0.5 g0.5``) so that 1-2 px wide lines dominate the contrast: a harder object whose
+    finest features sit at the pixel size. Returns (H, W) float64 in [0, 1].
     """
     from scipy.ndimage import gaussian_filter
 
@@ -40,12 +44,9 @@ def lines_pattern(shape: tuple[int, int], rng: np.random.Generator, *, density: 
         cols = np.rint(x0 + t * (x1 - x0)).astype(np.int64)
         rows = np.rint(y0 + t * (y1 - y0)).astype(np.int64)
         img[rows, cols] = 1.0
-    blurred = (
-        0.5 * gaussian_filter(img, 0.5)
-        + gaussian_filter(img, 1.0)
-        + 2 * gaussian_filter(img, 5.0)
-        + 5 * gaussian_filter(img, 10.0)
-    )
+    blurred = gaussian_filter(img, 1.0) + 2 * gaussian_filter(img, 5.0) + 5 * gaussian_filter(img, 10.0)
+    if fine_detail:
+        blurred += 0.5 * gaussian_filter(img, 0.5)
     return _normalise01(blurred)
 
 
@@ -91,8 +92,9 @@ def make_object(
 
     Parameters
     ----------
-    kind : {"lines", "grf", "siemens"}
-        ``lines``: amplitude and phase from one random-lines pattern; ``grf``: independent
+    kind : {"lines", "lines_fine", "grf", "siemens"}
+        ``lines``: amplitude and phase from one random-lines pattern (published recipe);
+        ``lines_fine``: the same with a sharp 1-2 px copy of the lines added; ``grf``: independent
         Gaussian random fields for amplitude and phase; ``siemens``: a Siemens star (bright
         spokes: amplitude 1, phase +phase_max; gaps and outside: amp_min, -phase_max).
     shape : (H, W)
@@ -104,8 +106,8 @@ def make_object(
     -------
     (H, W) complex64
     """
-    if kind == "lines":
-        a = lines_pattern(shape, rng)
+    if kind in ("lines", "lines_fine"):
+        a = lines_pattern(shape, rng, fine_detail=kind == "lines_fine")
         ph = a
     elif kind == "grf":
         a = gaussian_random_field(shape, rng)
@@ -114,7 +116,7 @@ def make_object(
         a = siemens_star_pattern(shape)
         ph = a
     else:
-        raise ValueError(f"unknown object kind {kind!r}; choose 'lines', 'grf' or 'siemens'")
+        raise ValueError(f"unknown object kind {kind!r}; choose 'lines', 'lines_fine', 'grf' or 'siemens'")
     amplitude = amp_min + (1.0 - amp_min) * a
     phase = phase_max * (2.0 * ph - 1.0)
     return (amplitude * np.exp(1j * phase)).astype(np.complex64)

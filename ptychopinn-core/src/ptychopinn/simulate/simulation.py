@@ -38,6 +38,26 @@ BENCHMARKS: dict[str, dict[str, Any]] = {
         "nphotons": 1e6,
         "seed": 0,
     },
+    "benchmark_zoneplate": {
+        "N": 64,
+        "object_kind": "lines",
+        "probe_kind": "zoneplate",
+        "scan_kind": "jittered",
+        "n_patterns": 1024,
+        "step_px": 4.0,
+        "nphotons": 1e6,
+        "seed": 0,
+    },
+    "benchmark_fine": {
+        "N": 64,
+        "object_kind": "lines_fine",
+        "probe_kind": "disk",
+        "scan_kind": "jittered",
+        "n_patterns": 1024,
+        "step_px": 4.0,
+        "nphotons": 1e6,
+        "seed": 0,
+    },
     "siemens": {
         "N": 64,
         "object_kind": "siemens",
@@ -59,8 +79,12 @@ BENCHMARKS: dict[str, dict[str, Any]] = {
         "seed": 0,
     },
 }
-"""Named presets. ``benchmark``: the backends' quality benchmark (N=64, lines object, 1024
-patterns on a jittered raster at 4 px, 1e6 photons per pattern). ``siemens``: Siemens star,
+"""Named presets. ``benchmark``: the backends' quality benchmark (N=64, lines object of the
+published SIM-LINES recipe, flat-phase disk probe, 1024 patterns on a jittered raster at 4 px,
+1e6 photons per pattern). ``benchmark_zoneplate``: the same with a zone-plate probe (phase
+structure, like an experimental probe; lifts the twin-image ambiguity a centrosymmetric real
+probe leaves at gridsize 1). ``benchmark_fine``: the same as ``benchmark`` with the
+``lines_fine`` object (sharp 1-2 px lines; the object of the first results). ``siemens``: Siemens star,
 zone-plate probe, spiral scan, 1e5 photons. ``small``: 100 patterns for quick tests."""
 
 
@@ -99,7 +123,7 @@ def simulate_scan(
     ----------
     N : int
         Pattern side (even).
-    object_kind : {"lines", "grf", "siemens"}
+    object_kind : {"lines", "lines_fine", "grf", "siemens"}
     probe_kind : {"disk", "gaussian", "zoneplate"}
     scan_kind : {"raster", "spiral", "jittered"}
     n_patterns : int

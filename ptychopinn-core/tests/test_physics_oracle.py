@@ -14,6 +14,7 @@ from ptychopinn.physics import (
     forward_amplitude,
     group_object,
     merge_patches,
+    poisson_half_deviance,
     poisson_nll,
     probe_disk_mask,
 )
@@ -39,6 +40,23 @@ def test_poisson_nll_value_and_gradient():
     assert numeric == pytest.approx(analytic, rel=1e-5)
     # minimised by the observed amplitudes (per element, lam = k)
     assert poisson_nll(np.sqrt(k + 1e-3), obs) < poisson_nll(1.1 * np.sqrt(k + 1e-3), obs)
+
+
+def test_poisson_half_deviance_is_the_nll_relative_to_the_saturated_model():
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0.5, 3.0, (2, 4, 4))
+    k = rng.poisson(a**2).astype(float)
+    k[0, 0, :2] = 0.0  # zero counts: 0 log 0 = 0
+    obs = np.sqrt(k)
+    lam = a**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        klogk = np.where(k > 0, k * np.log(k), 0.0)
+    expected = np.mean(lam - k * np.log(lam + 1e-12) - k + klogk)
+    assert poisson_half_deviance(a, obs) == pytest.approx(expected)
+    # 0 for a perfect fit, positive otherwise; the same gradient as the NLL (a constant apart)
+    assert poisson_half_deviance(obs, obs) == pytest.approx(0.0, abs=1e-9)
+    assert poisson_half_deviance(a, obs) > 0
+    assert poisson_half_deviance(a, obs) - poisson_nll(a, obs) == pytest.approx(-poisson_nll(obs, obs), abs=1e-9)
 
 
 def test_amplitude_mae():

@@ -63,6 +63,7 @@ _FIELD_TO_SETTING: dict[tuple[str, str], tuple[str, str]] = {
     ("TrainingConfig", "plateau_factor"): (GROUP_TRAINING, "PlateauFactor"),
     ("TrainingConfig", "plateau_patience"): (GROUP_TRAINING, "PlateauPatience"),
     ("TrainingConfig", "min_learning_rate"): (GROUP_TRAINING, "MinLearningRate"),
+    ("TrainingConfig", "plateau_min_delta"): (GROUP_TRAINING, "PlateauMinDelta"),
     ("TrainingConfig", "early_stopping_patience"): (GROUP_TRAINING, "EarlyStoppingPatience"),
     ("TrainingConfig", "nphotons"): (GROUP_TRAINING, "NumPhotons"),
     ("TrainingConfig", "seed"): (GROUP_TRAINING, "Seed"),
@@ -126,6 +127,7 @@ class PtychoPINNNextSettings:
         self.plateau_factor = t.create_real_parameter("PlateauFactor", 0.5)
         self.plateau_patience = t.create_integer_parameter("PlateauPatience", 2)
         self.min_learning_rate = t.create_real_parameter("MinLearningRate", 1e-4)
+        self.plateau_min_delta = t.create_real_parameter("PlateauMinDelta", 1e-4)
         self.early_stopping_patience = t.create_integer_parameter("EarlyStoppingPatience", 3)  # < 0 = off
         self.nphotons = t.create_real_parameter("NumPhotons", 0.0)  # 0 = counts read from the data
         self.train_seed = t.create_integer_parameter("Seed", 0)
@@ -191,6 +193,7 @@ class PtychoPINNNextSettings:
                 "plateau_factor": self.plateau_factor.get_value(),
                 "plateau_patience": self.plateau_patience.get_value(),
                 "min_learning_rate": self.min_learning_rate.get_value(),
+                "plateau_min_delta": self.plateau_min_delta.get_value(),
                 "early_stopping_patience": None if patience < 0 else patience,
                 "nphotons": None if nphotons == 0 else nphotons,
                 "seed": self.train_seed.get_value(),

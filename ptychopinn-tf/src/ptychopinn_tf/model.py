@@ -105,7 +105,8 @@ def pinn_loss(*, input_scale: float, training_config: TrainingConfig):
     """Poisson NLL on counts plus amplitude MAE (``docs/architecture-model.md``, core oracle).
 
     ``lam = (A_hat / s)^2``, ``k = (X / s)^2`` with ``s = input_scale``:
-    ``nll_weight * mean(lam - k log(lam + 1e-12)) + mae_weight * mean|A_hat - X|``.
+    ``nll_weight * mean(lam - k log(lam + 1e-12) - (k - k log k)) + mae_weight * mean|A_hat - X|``
+    (the NLL relative to the saturated model, ``ptychopinn.physics.poisson_half_deviance``).
     """
     s = float(input_scale)
     w_nll = float(training_config.nll_weight)
@@ -118,7 +119,9 @@ def pinn_loss(*, input_scale: float, training_config: TrainingConfig):
         if w_nll:
             lam = tf.square(y_pred / s)
             k = tf.square(y_true / s)
-            total += w_nll * tf.reduce_mean(lam - k * tf.math.log(lam + LOG_EPS))
+            # Subtract the saturated NLL k - k log k element by element (no gradient; see the torch twin).
+            saturated = k - tf.math.xlogy(k, k)
+            total += w_nll * tf.reduce_mean(lam - k * tf.math.log(lam + LOG_EPS) - saturated)
         if w_mae:
             total += w_mae * tf.reduce_mean(tf.abs(y_pred - y_true))
         return total

@@ -85,13 +85,19 @@ def train(
     recorder = _EpochRecorder()
     callbacks: list = [
         keras.callbacks.ReduceLROnPlateau(
-            monitor=monitor, factor=tc.plateau_factor, patience=tc.plateau_patience, min_lr=tc.min_learning_rate
+            monitor=monitor,
+            factor=tc.plateau_factor,
+            patience=tc.plateau_patience,
+            min_lr=tc.min_learning_rate,
+            min_delta=tc.plateau_min_delta,
         ),
         recorder,
     ]
     stopper = None
     if tc.early_stopping_patience is not None:
-        stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=tc.early_stopping_patience)
+        stopper = keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=tc.early_stopping_patience, min_delta=tc.plateau_min_delta
+        )
         callbacks.append(stopper)
     t0 = time.perf_counter()
     fit = model.fit(

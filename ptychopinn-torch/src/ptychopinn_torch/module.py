@@ -105,7 +105,15 @@ class PtychoPINNModule(L.LightningModule):
         params = [p for p in self.parameters() if p.requires_grad]
         opt = torch.optim.Adam(params, lr=tc.learning_rate)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            opt, mode="min", factor=tc.plateau_factor, patience=tc.plateau_patience, min_lr=tc.min_learning_rate
+            opt,
+            mode="min",
+            factor=tc.plateau_factor,
+            patience=tc.plateau_patience,
+            min_lr=tc.min_learning_rate,
+            # Absolute, like Keras' min_delta: torch's default relative threshold is meaningless for a loss
+            # near 0 and lenient (never fires) for a negative one.
+            threshold=tc.plateau_min_delta,
+            threshold_mode="abs",
         )
         monitor = "val_loss" if self._has_validation() else "loss"
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": monitor, "interval": "epoch"}}

@@ -86,7 +86,9 @@ def train(
     early = None
     if tc.early_stopping_patience is not None:
         monitor = "val_loss" if has_val else "loss"
-        early = EarlyStopping(monitor=monitor, patience=tc.early_stopping_patience, mode="min")
+        early = EarlyStopping(
+            monitor=monitor, patience=tc.early_stopping_patience, mode="min", min_delta=tc.plateau_min_delta
+        )
         callbacks.append(early)
     tmp = None
     if options.log_dir is None:

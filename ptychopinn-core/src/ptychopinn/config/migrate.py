@@ -158,7 +158,7 @@ _DROPPED: dict[str, str] = {
     "adam_beta2": "not supported",
     "lr_warmup_epochs": "not supported",
     "lr_min_ratio": "use training.min_learning_rate",
-    "plateau_threshold": "not supported",
+    "plateau_threshold": "use training.plateau_min_delta (absolute)",
     "gradient_clip_val": "backend execution option: set it in [backend_options] if the backend supports it",
     "gradient_clip_algorithm": "backend execution option: set it in [backend_options] if the backend supports it",
 }

@@ -23,7 +23,8 @@ class TrainingConfig:
     """Initial Adam learning rate."""
 
     nll_weight: float = 1.0
-    """Weight of the Poisson negative log-likelihood on photon counts."""
+    """Weight of the Poisson negative log-likelihood on photon counts (taken relative to the
+    saturated model, :func:`ptychopinn.physics.poisson_half_deviance`, so a perfect fit is 0)."""
 
     mae_weight: float = 0.0
     """Weight of the amplitude mean absolute error (normalised amplitude units)."""
@@ -45,6 +46,10 @@ class TrainingConfig:
 
     min_learning_rate: float = 1e-4
     """Floor of the plateau schedule."""
+
+    plateau_min_delta: float = 1e-4
+    """Smallest decrease of the monitored loss (absolute, loss units) that counts as an
+    improvement, for the plateau schedule and for early stopping."""
 
     early_stopping_patience: int | None = 3
     """Epochs without improvement before training stops; ``None`` disables early stopping."""
@@ -76,6 +81,7 @@ class TrainingConfig:
         check_float(owner, "plateau_factor", self.plateau_factor, minimum=0.0, maximum=1.0, strict_minimum=True)
         check_int(owner, "plateau_patience", self.plateau_patience, minimum=0)
         check_float(owner, "min_learning_rate", self.min_learning_rate, minimum=0.0)
+        check_float(owner, "plateau_min_delta", self.plateau_min_delta, minimum=0.0)
         if self.early_stopping_patience is not None:
             check_int(owner, "early_stopping_patience", self.early_stopping_patience, minimum=0)
         if self.nphotons is not None:

@@ -6,7 +6,7 @@ these (``docs/conventions.md``).
 
 from ptychopinn.physics.forward import constrained_patches, forward_amplitude, group_object
 from ptychopinn.physics.illumination import illuminate, normalise_probe, probe_disk_mask
-from ptychopinn.physics.losses import LOG_EPS, amplitude_mae, poisson_nll
+from ptychopinn.physics.losses import LOG_EPS, amplitude_mae, poisson_half_deviance, poisson_nll
 from ptychopinn.physics.normalisation import Normalisation, estimate_normalisation, mean_counts_per_pattern
 from ptychopinn.physics.overlap import (
     MERGE_EPS,
@@ -43,6 +43,7 @@ __all__ = [
     "merge_patches_unnormalised",
     "normalise_probe",
     "pad_center",
+    "poisson_half_deviance",
     "poisson_nll",
     "probe_disk_mask",
     "translate",

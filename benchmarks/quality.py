@@ -71,6 +71,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--learning-rate", type=float, default=1e-3)
+    ap.add_argument("--nll-weight", type=float, default=1.0)
     ap.add_argument("--mae-weight", type=float, default=0.0)
     ap.add_argument("--early-stopping", type=int, default=None, help="patience; default off")
     ap.add_argument("--validation-fraction", type=float, default=0.05)
@@ -103,6 +104,7 @@ def main() -> None:
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        nll_weight=args.nll_weight,
         mae_weight=args.mae_weight,
         early_stopping_patience=args.early_stopping,
         validation_fraction=args.validation_fraction,
@@ -140,6 +142,9 @@ def main() -> None:
             "epochs_run": summary.epochs_run if summary else None,
             "batch_size": tc.batch_size,
             "learning_rate": tc.learning_rate,
+            "nll_weight": tc.nll_weight,
+            "mae_weight": tc.mae_weight,
+            "history": dict(summary.history) if summary else None,
             "wall_s": train_wall,
             "cpu_s": train_cpu,
             "final_loss": summary.history.get("loss", [None])[-1] if summary else None,

@@ -43,7 +43,9 @@ def main() -> None:
         for iterations in args.iterations:
             errors: list[float] = []
             t0 = time.perf_counter()
-            rec = pie_reconstruct(scan, iterations=iterations, beta=args.beta, progress=lambda i, e: errors.append(e))
+            rec = pie_reconstruct(
+                scan, iterations=iterations, beta=args.beta, progress=lambda i, e, out=errors: out.append(e)
+            )
             wall = time.perf_counter() - t0
             truth = _truth_on_canvas(np.asarray(scan.object), rec.canvas.origin, rec.object.shape)
             metrics = evaluate(rec.object, truth, valid=rec.valid)

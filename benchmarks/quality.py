@@ -55,6 +55,21 @@ def contrast(reconstruction: np.ndarray, truth: np.ndarray, valid: np.ndarray) -
     return out
 
 
+def truth_half_deviance(scan) -> float:
+    """The training loss (NLL relative to the saturated model) that the true object would reach on this scan.
+
+    Expected amplitudes of the true object under the scan's probe, scored against the measured
+    (Poisson) amplitudes with ``ptychopinn.physics.poisson_half_deviance``: the noise floor a
+    perfect reconstruction sits at; the model's final ``loss`` is on the same per-pixel scale.
+    """
+    from ptychopinn.physics import far_field_amplitude, poisson_half_deviance
+    from ptychopinn.physics.patches import extract_object_patches
+
+    patches = extract_object_patches(np.asarray(scan.object), scan.positions, scan.N)
+    expected = far_field_amplitude(np.asarray(scan.probe)[None] * patches)
+    return poisson_half_deviance(expected, np.asarray(scan.diffraction))
+
+
 def _cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     c = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -149,6 +164,7 @@ def main() -> None:
             "cpu_s": train_cpu,
             "final_loss": summary.history.get("loss", [None])[-1] if summary else None,
         },
+        "truth_half_deviance": truth_half_deviance(scan) if np.asarray(scan.object).size else None,
         "inference": {"wall_s": infer_wall, "cpu_s": infer_cpu, "groups": rec.n_groups},
         "threads": {"requested": args.threads, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
         "loadavg": os.getloadavg(),

@@ -22,7 +22,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("output", type=Path, help="NPZ file to write")
     p.add_argument("--preset", choices=_PRESETS, help="named scan (default: small); options below override it")
     p.add_argument("--N", type=int, help="pattern side in pixels (even; default 64)")
-    p.add_argument("--object", dest="object_kind", choices=("lines", "lines_fine", "grf", "siemens"), help="test object")
+    p.add_argument(
+        "--object", dest="object_kind", choices=("lines", "lines_fine", "grf", "siemens"), help="test object"
+    )
     p.add_argument("--probe", dest="probe_kind", choices=("disk", "gaussian", "zoneplate"), help="probe")
     p.add_argument("--scan", dest="scan_kind", choices=("raster", "spiral", "jittered"), help="scan path")
     p.add_argument("--n-patterns", type=int, help="number of diffraction patterns")

@@ -142,3 +142,23 @@ def test_infer_rejects_wrong_gridsize(trained, small_scan) -> None:
     data2 = training_data(small_scan, 2)
     with pytest.raises(ConfigError, match="gridsize"):
         _plugin.ptychopinn_infer(model=model, data=data2.train, config=InferenceConfig(), options=OPTS)
+
+
+def test_plateau_threshold_is_absolute(small_scan) -> None:
+    """``plateau_min_delta`` is an absolute loss decrease (Keras semantics): with a threshold larger than any
+    progress and patience 0 the rate halves every epoch. (torch's default relative threshold never fired on
+    the old negative NLL, so the first PyTorch runs trained at a constant rate.)"""
+    tc = TrainingConfig(
+        epochs=4,
+        batch_size=8,
+        early_stopping_patience=None,
+        plateau_patience=0,
+        plateau_min_delta=1e9,
+        min_learning_rate=0.0,
+    )
+    model = _plugin.ptychopinn_train(
+        data=training_data(small_scan, 1), model_config=ModelConfig(n_filters_scale=1), training_config=tc, options=OPTS
+    )
+    lr = model.training_summary.history["learning_rate"]
+    # epoch 1 always improves on +inf; every later epoch is a plateau -> halved at least twice in 4 epochs
+    assert lr[-1] <= 0.25 * lr[0] * (1 + 1e-6), lr

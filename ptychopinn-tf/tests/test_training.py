@@ -145,7 +145,7 @@ def test_unknown_option_key_fails_before_training(small_scan):
 
 
 def test_plateau_threshold_is_absolute(small_scan):
-    """``plateau_min_delta`` is an absolute decrease: larger than any progress, patience 0 -> the rate drops every epoch."""
+    """``plateau_min_delta`` is an absolute decrease: larger than any progress, patience 0 -> the rate drops."""
     tc = dataclasses.replace(QUICK, plateau_patience=0, plateau_min_delta=1e9, min_learning_rate=0.0)
     model = _train(small_scan, training_config=tc)
     lr = model.training_summary.history["learning_rate"]

@@ -17,10 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from quality import _truth_on_canvas  # noqa: E402
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -30,11 +26,10 @@ def main() -> None:
     ap.add_argument("--out", default="benchmarks/results")
     args = ap.parse_args()
 
-    import numpy as np
-
     from ptychopinn.iterative import pie_reconstruct
     from ptychopinn.metrics import evaluate
     from ptychopinn.simulate import benchmark_parameters, simulate_scan
+    from ptychopinn.stitching import crop_to_canvas
 
     runs = []
     for preset in args.preset:
@@ -47,7 +42,7 @@ def main() -> None:
                 scan, iterations=iterations, beta=args.beta, progress=lambda i, e, out=errors: out.append(e)
             )
             wall = time.perf_counter() - t0
-            truth = _truth_on_canvas(np.asarray(scan.object), rec.canvas.origin, rec.object.shape)
+            truth, _ = crop_to_canvas(scan.object, rec.canvas)
             metrics = evaluate(rec.object, truth, valid=rec.valid)
             metrics.pop("frc_curves", None)
             runs.append(

@@ -23,26 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
 
+def contrast(al) -> dict[str, dict[str, float]]:
+    """Is the reconstruction flat? Per channel: std of recon and truth, and their Pearson r.
 
-def _truth_on_canvas(truth: np.ndarray, origin: tuple[float, float], shape: tuple[int, int]) -> np.ndarray:
-    """Cut the ground truth onto a reconstruction canvas (integer origin, zero outside)."""
-    H, W = shape
-    x0, y0 = int(round(origin[0])), int(round(origin[1]))
-    out = np.zeros((H, W), dtype=np.complex64)
-    ys, xs = max(0, y0), max(0, x0)
-    ye, xe = min(truth.shape[0], y0 + H), min(truth.shape[1], x0 + W)
-    if ye > ys and xe > xs:
-        out[ys - y0 : ye - y0, xs - x0 : xe - x0] = truth[ys:ye, xs:xe]
-    return out
-
-
-def contrast(reconstruction: np.ndarray, truth: np.ndarray, valid: np.ndarray) -> dict[str, dict[str, float]]:
-    """Is the reconstruction flat? Per channel: std of recon and truth, and their Pearson r (after alignment)."""
-    from ptychopinn.metrics.alignment import align
-
-    al = align(reconstruction, truth, valid=valid)
+    ``al`` is the :class:`ptychopinn.metrics.alignment.Alignment` the metrics were scored on.
+    """
     r, t = al.reconstruction[al.mask], al.truth[al.mask]
     out = {}
     for name, f in (("amplitude", np.abs), ("phase", np.angle)):
@@ -102,7 +88,8 @@ def main() -> None:
     import ptychopinn
     from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
     from ptychopinn.figures import plot_comparison, plot_frc, plot_training_history
-    from ptychopinn.metrics import evaluate
+    from ptychopinn.metrics import align, score_alignment
+    from ptychopinn.stitching import crop_to_canvas
     from ptychopinn.simulate import benchmark_parameters, simulate_scan
 
     params = benchmark_parameters(args.preset)
@@ -140,10 +127,11 @@ def main() -> None:
         np.savez(
             save / f"{tag}_recon.npz", object=obj.object, valid=obj.valid, canvas_origin=np.asarray(obj.canvas.origin)
         )
-    truth = _truth_on_canvas(np.asarray(scan.object), obj.canvas.origin, obj.object.shape)
-    metrics = evaluate(obj.object, truth, valid=obj.valid)
+    truth, _ = crop_to_canvas(scan.object, obj.canvas)
+    al = align(obj.object, truth, valid=obj.valid)  # = evaluate(); the alignment is reused by contrast()
+    metrics = score_alignment(al)
     curves = metrics.pop("frc_curves", None)
-    metrics["contrast"] = contrast(obj.object, truth, obj.valid)
+    metrics["contrast"] = contrast(al)
 
     summary = model.training_summary
     result = {
@@ -164,7 +152,7 @@ def main() -> None:
             "cpu_s": train_cpu,
             "final_loss": summary.history.get("loss", [None])[-1] if summary else None,
         },
-        "truth_half_deviance": truth_half_deviance(scan) if np.asarray(scan.object).size else None,
+        "truth_half_deviance": truth_half_deviance(scan),
         "inference": {"wall_s": infer_wall, "cpu_s": infer_cpu, "groups": rec.n_groups},
         "threads": {"requested": args.threads, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
         "loadavg": os.getloadavg(),

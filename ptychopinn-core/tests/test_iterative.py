@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from ptychopinn.data.scan import ScanData
 from ptychopinn.iterative import pie_reconstruct
 from ptychopinn.metrics import evaluate
 from ptychopinn.simulate import simulate_scan
-
-
-def _truth_on(result, scan: ScanData) -> np.ndarray:
-    x0, y0 = (int(v) for v in result.canvas.origin)
-    H, W = result.object.shape
-    padded = np.zeros((scan.object.shape[0] + 2 * H, scan.object.shape[1] + 2 * W), np.complex64)
-    padded[H : H + scan.object.shape[0], W : W + scan.object.shape[1]] = scan.object
-    return padded[H + y0 : H + y0 + H, W + x0 : W + x0 + W]
+from ptychopinn.stitching import crop_to_canvas
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +21,8 @@ def test_pie_recovers_simulated_object(scan: ScanData) -> None:
     result = pie_reconstruct(scan, iterations=8, progress=lambda it, err: errors.append(err))
     assert len(errors) == 8
     assert errors[-1] < 0.2 * errors[0], errors
-    metrics = evaluate(result.object, _truth_on(result, scan), valid=result.valid)
+    truth, _ = crop_to_canvas(scan.object, result.canvas)
+    metrics = evaluate(result.object, truth, valid=result.valid)
     assert metrics["amplitude"]["ssim"] > 0.85, metrics["amplitude"]
     assert metrics["phase"]["ssim"] > 0.85, metrics["phase"]
     assert abs(metrics["registration_shift_px"][0]) < 0.5 and abs(metrics["registration_shift_px"][1]) < 0.5

@@ -25,14 +25,28 @@ from collections.abc import Callable
 import numpy as np
 
 from ptychopinn.data.scan import ScanData
+from ptychopinn.physics.normalisation import mean_counts_per_pattern
 from ptychopinn.physics.patches import patch_origin
 from ptychopinn.physics.propagation import far_field, inverse_far_field
 from ptychopinn.results import CanvasSpec, StitchedObject
-from ptychopinn.stitching import default_canvas
+from ptychopinn.stitching import default_canvas, valid_mask
 
 __all__ = ["pie_reconstruct"]
 
 _OFFSETS = ((0, 0), (0, 1), (1, 0), (1, 1))
+"""(row, column) offsets of the four bilinear neighbours, in the order of the weights."""
+
+
+def _gather(canvas: np.ndarray, r: int, c: int, w: np.ndarray, N: int) -> np.ndarray:
+    """E_m: the bilinearly interpolated N x N patch whose top-left neighbour is canvas pixel (r, c)."""
+    return sum(w[k] * canvas[r + dr : r + dr + N, c + dc : c + dc + N] for k, (dr, dc) in enumerate(_OFFSETS))
+
+
+def _scatter_add(canvas: np.ndarray, r: int, c: int, w: np.ndarray, values: np.ndarray) -> None:
+    """E_m^T: add an N x N array back with the same four weights (the exact adjoint of :func:`_gather`)."""
+    N = values.shape[0]
+    for k, (dr, dc) in enumerate(_OFFSETS):
+        canvas[r + dr : r + dr + N, c + dc : c + dc + N] += w[k] * values
 
 
 def pie_reconstruct(
@@ -95,33 +109,27 @@ def pie_reconstruct(
     denominator = (1.0 - beta) * intensity + beta * float(intensity.max())
     denominator = np.maximum(denominator, 1e-12 * float(intensity.max()))
     conj_probe_step = alpha * np.conj(probe) / denominator
-    total_signal = float(np.sum(amplitudes.astype(np.float64) ** 2)) or 1.0
+    total_signal = mean_counts_per_pattern(amplitudes) * positions.shape[0] or 1.0
     rng = np.random.default_rng(seed)
 
     for it in range(iterations):
         error = 0.0
         for m in rng.permutation(positions.shape[0]):
             r, c, w = rows[m], cols[m], weights[m]
-            patch = sum(w[k] * obj[r + dr : r + dr + N, c + dc : c + dc + N] for k, (dr, dc) in enumerate(_OFFSETS))
-            psi = probe * patch
+            psi = probe * _gather(obj, r, c, w, N)
             field = far_field(psi)
             modulus = np.abs(field)
             target = amplitudes[m]
             error += float(np.sum((modulus - target) ** 2))
             corrected = inverse_far_field(target * np.exp(1j * np.angle(field)))
-            update = conj_probe_step * (corrected - psi)
-            for k, (dr, dc) in enumerate(_OFFSETS):
-                obj[r + dr : r + dr + N, c + dc : c + dc + N] += w[k] * update
+            _scatter_add(obj, r, c, w, conj_probe_step * (corrected - psi))
         if progress is not None:
             progress(it + 1, error / total_signal)
 
     coverage = np.zeros(canvas.shape, dtype=np.float64)
     for m in range(positions.shape[0]):
-        r, c, w = rows[m], cols[m], weights[m]
-        for k, (dr, dc) in enumerate(_OFFSETS):
-            coverage[r + dr : r + dr + N, c + dc : c + dc + N] += w[k] * intensity
-    lit = coverage[coverage > 0]
-    valid = coverage >= valid_threshold * float(np.median(lit)) if lit.size else np.zeros(canvas.shape, bool)
+        _scatter_add(coverage, rows[m], cols[m], weights[m], intensity)
+    valid = valid_mask(coverage, valid_threshold)
     obj[~valid] = 0
     return StitchedObject(
         object=obj.astype(np.complex64), weight=coverage.astype(np.float32), valid=valid, canvas=canvas

@@ -130,6 +130,22 @@ class TrainedModel:
     metadata: Mapping[str, str] = field(default_factory=dict)
     """Free-form string metadata (provenance)."""
 
+    def check_groups(self, groups: GroupedScan) -> None:
+        """Raise :class:`ConfigError` unless ``groups`` fit this model (pattern size, group size).
+
+        Backends call this first in ``infer`` (the twin of :meth:`TrainingData.check_compatible`).
+        """
+        cfg = self.model_config
+        if groups.N != cfg.N:
+            raise ConfigError(
+                f"the model expects {cfg.N} x {cfg.N} diffraction patterns, the scan has {groups.N} x {groups.N}"
+            )
+        if groups.channels != cfg.channels:
+            raise ConfigError(
+                f"the model was trained with gridsize {cfg.gridsize} ({cfg.channels} patterns per group), "
+                f"the groups hold {groups.channels}"
+            )
+
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class PatchPrediction:

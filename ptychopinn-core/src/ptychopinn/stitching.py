@@ -32,7 +32,7 @@ from ptychopinn.physics.overlap import center_window
 from ptychopinn.physics.patches import patch_origin
 from ptychopinn.results import CanvasSpec, StitchedObject
 
-__all__ = ["StitchMethod", "Stitcher", "default_canvas", "patch_weight", "reassemble"]
+__all__ = ["StitchMethod", "Stitcher", "crop_to_canvas", "default_canvas", "patch_weight", "reassemble", "valid_mask"]
 
 StitchMethod = Literal["lsq", "average"]
 
@@ -89,6 +89,55 @@ def default_canvas(positions: npt.ArrayLike, N: int) -> CanvasSpec:
     x0, y0 = int(corner[:, 0].min()), int(corner[:, 1].min())
     x1, y1 = int(corner[:, 0].max()) + N + 1, int(corner[:, 1].max()) + N + 1
     return CanvasSpec(shape=(y1 - y0, x1 - x0), origin=(float(x0), float(y0)))
+
+
+def valid_mask(weight: np.ndarray, valid_threshold: float) -> np.ndarray:
+    """Sufficiently lit pixels: summed weight >= ``valid_threshold`` x the median over lit pixels.
+
+    Parameters
+    ----------
+    weight : (H, W) float, summed patch weights (0 where no patch reached)
+    valid_threshold : float in [0, 1]
+
+    Returns
+    -------
+    (H, W) bool; pixels with zero weight are never valid, and nothing is valid when no pixel is lit.
+    """
+    lit = weight > 0
+    if not lit.any():
+        return np.zeros(weight.shape, dtype=bool)
+    return lit & (weight >= valid_threshold * float(np.median(weight[lit])))
+
+
+def crop_to_canvas(
+    image: npt.ArrayLike, canvas: CanvasSpec, *, dtype: npt.DTypeLike | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut an object-grid image (e.g. the ground truth) onto a reconstruction canvas.
+
+    Parameters
+    ----------
+    image : (H0, W0) complex or real, on the object pixel grid
+    canvas : CanvasSpec
+        Its (rounded) ``origin`` is the object pixel of canvas pixel (0, 0).
+    dtype : optional
+        Of ``cut``; default: at least complex64 (the image's dtype if wider).
+
+    Returns
+    -------
+    cut : ``canvas.shape``; 0 outside the image
+    inside : ``canvas.shape`` bool, canvas pixels that lie on the image
+    """
+    img = np.asarray(image)
+    H, W = canvas.shape
+    cut = np.zeros((H, W), dtype=np.result_type(img.dtype, np.complex64) if dtype is None else dtype)
+    inside = np.zeros((H, W), dtype=bool)
+    x0, y0 = int(round(canvas.origin[0])), int(round(canvas.origin[1]))
+    ys, xs = max(0, y0), max(0, x0)
+    ye, xe = min(img.shape[0], y0 + H), min(img.shape[1], x0 + W)
+    if ye > ys and xe > xs:
+        cut[ys - y0 : ye - y0, xs - x0 : xe - x0] = img[ys:ye, xs:xe]
+        inside[ys - y0 : ye - y0, xs - x0 : xe - x0] = True
+    return cut, inside
 
 
 class Stitcher:
@@ -251,14 +300,9 @@ class Stitcher:
         average[lit] = self._rhs[lit] / wsum[lit]
         inner = (slice(1, -1), slice(1, -1))
         weight = wsum[inner]
-        positive = weight[weight > 0]
-        if positive.size:
-            threshold = self.valid_threshold * float(np.median(positive))
-            valid = (weight >= threshold) & (weight > 0)
-        else:
-            valid = np.zeros(weight.shape, dtype=bool)
+        valid = valid_mask(weight, self.valid_threshold)
         obj = average
-        if self._stencil is not None and self._count and positive.size:
+        if self._stencil is not None and self._count and np.any(weight > 0):
             # Unknowns: every pixel with a usable weight; pixels below keep the average.
             solve = wsum >= _SOLVE_FRACTION * float(np.median(wsum[lit]))
             exact = self._solve(average, solve)

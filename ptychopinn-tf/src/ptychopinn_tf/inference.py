@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from ptychopinn.config import InferenceConfig, ModelConfig
 from ptychopinn.data import GroupedScan
-from ptychopinn.errors import ConfigError
 from ptychopinn.results import PatchPrediction, TrainedModel
 
 from ptychopinn_tf._env import tf_keras
@@ -82,14 +81,8 @@ def infer(model: TrainedModel, data: GroupedScan, config: InferenceConfig, optio
     PatchPrediction
         ``patches`` (B, N, N) complex64, ``positions`` = ``data.centres`` (B, 2) float64.
     """
+    model.check_groups(data)
     cfg = model.model_config
-    if data.N != cfg.N:
-        raise ConfigError(f"the model expects {cfg.N} x {cfg.N} diffraction patterns, the scan has {data.N} x {data.N}")
-    if data.channels != cfg.channels:
-        raise ConfigError(
-            f"the model was trained with gridsize {cfg.gridsize} ({cfg.channels} patterns per group), "
-            f"the groups hold {data.channels}"
-        )
     predict = build_predictor(model, options)
     scale = model.normalisation.network_scale
     out = np.empty((data.n_groups, cfg.N, cfg.N), dtype=np.complex64)

@@ -9,9 +9,8 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from ptychopinn.config import InferenceConfig, ModelConfig
+from ptychopinn.config import InferenceConfig
 from ptychopinn.data import GroupedScan
-from ptychopinn.errors import ConfigError
 from ptychopinn.results import PatchPrediction, TrainedModel
 from ptychopinn_torch.network import PtychoPINNNet
 from ptychopinn_torch.options import TorchOptions
@@ -64,21 +63,10 @@ def _autocast_dtype(precision: str | int) -> torch.dtype | None:
     return None
 
 
-def _check(model: TrainedModel, data: GroupedScan) -> ModelConfig:
-    cfg = model.model_config
-    if data.N != cfg.N:
-        raise ConfigError(f"the model expects {cfg.N} x {cfg.N} diffraction patterns, the scan has {data.N} x {data.N}")
-    if data.channels != cfg.channels:
-        raise ConfigError(
-            f"the model was trained with gridsize {cfg.gridsize} ({cfg.channels} patterns per group), "
-            f"the groups hold {data.channels}"
-        )
-    return cfg
-
-
 def infer(model: TrainedModel, data: GroupedScan, config: InferenceConfig, options: TorchOptions) -> PatchPrediction:
     """One object patch per group: ``(B, N, N)`` complex64, positions = ``data.centres``."""
-    cfg = _check(model, data)
+    model.check_groups(data)
+    cfg = model.model_config
     if options.num_threads is not None:
         torch.set_num_threads(options.num_threads)
     device = inference_device(options)

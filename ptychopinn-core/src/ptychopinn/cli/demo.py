@@ -41,20 +41,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(func=run)
 
 
-def _crop_truth(truth: Any, origin: tuple[float, float], shape: tuple[int, int]) -> Any:
-    """The ground-truth object on the reconstruction canvas (zero outside the object)."""
-    import numpy as np
-
-    out = np.zeros(shape, dtype=np.complex64)
-    x0, y0 = int(round(origin[0])), int(round(origin[1]))
-    H, W = shape
-    ys, xs = max(0, y0), max(0, x0)
-    ye, xe = min(truth.shape[0], y0 + H), min(truth.shape[1], x0 + W)
-    if ye > ys and xe > xs:
-        out[ys - y0 : ye - y0, xs - x0 : xe - x0] = truth[ys:ye, xs:xe]
-    return out
-
-
 def _figures(out: Path, obj: Any, truth: Any, history: Any, frc_curves: Any) -> list[str]:
     """PNG figures via ptychopinn.figures; an empty list (and a note) without matplotlib."""
     from ptychopinn import figures
@@ -104,11 +90,12 @@ def run(args: argparse.Namespace) -> int:
     write_npz(out / "reconstruction.npz", {"object": obj.object, "weight": obj.weight, "valid": obj.valid})
     print("[4/5] evaluating against the simulated object")
     from ptychopinn.metrics import evaluate
+    from ptychopinn.stitching import crop_to_canvas
 
     metrics: dict[str, Any] = {}
     truth = None
     if scan.object is not None:
-        truth = _crop_truth(scan.object, obj.canvas.origin, obj.canvas.shape)
+        truth, _ = crop_to_canvas(scan.object, obj.canvas)
         metrics = evaluate(obj.object, truth, valid=obj.valid)
     history = model.training_summary.history if model.training_summary else {}
     print("[5/5] writing figures")

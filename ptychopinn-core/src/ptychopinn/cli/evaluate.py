@@ -70,36 +70,25 @@ def load_object_file(path: Path, *, role: str) -> dict[str, Any]:
     return out
 
 
-def _truth_on_canvas(truth: Any, origin: tuple[float, float], shape: tuple[int, int]) -> tuple[Any, Any]:
-    """Truth cut at the canvas (zero outside the object) and the mask of pixels inside the object."""
-    import numpy as np
-
-    out = np.zeros(shape, dtype=np.complex128)
-    inside = np.zeros(shape, dtype=bool)
-    x0, y0 = int(round(origin[0])), int(round(origin[1]))
-    H, W = shape
-    ys, xs = max(0, y0), max(0, x0)
-    ye, xe = min(truth.shape[0], y0 + H), min(truth.shape[1], x0 + W)
-    if ye > ys and xe > xs:
-        out[ys - y0 : ye - y0, xs - x0 : xe - x0] = truth[ys:ye, xs:xe]
-        inside[ys - y0 : ye - y0, xs - x0 : xe - x0] = True
-    return out, inside
-
-
 def _db(value: float | None) -> float:
     return float("inf") if value is None else value
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from ptychopinn.cli._common import write_json_atomic
     from ptychopinn.errors import ScanDataError
     from ptychopinn.metrics import align, score_alignment
+    from ptychopinn.results import CanvasSpec
+    from ptychopinn.stitching import crop_to_canvas
 
     recon = load_object_file(args.reconstruction, role="reconstruction")
     truth_file = load_object_file(args.truth, role="ground truth")
     obj = recon["object"]
     origin = recon.get("origin", (0.0, 0.0))
-    truth, inside = _truth_on_canvas(truth_file["object"], origin, obj.shape)
+    canvas = CanvasSpec(shape=obj.shape, origin=(float(origin[0]), float(origin[1])))
+    truth, inside = crop_to_canvas(truth_file["object"], canvas, dtype=np.complex128)
     valid = recon.get("valid")
     valid = inside if valid is None else valid & inside
     if not valid.any():

@@ -66,9 +66,8 @@ def poisson_half_deviance(predicted_amplitude: npt.ArrayLike, observed_amplitude
     """
     from scipy.special import xlogy
 
-    lam = np.asarray(predicted_amplitude, dtype=np.float64) ** 2
     k = np.asarray(observed_amplitude, dtype=np.float64) ** 2
-    return float(np.mean(lam - k * np.log(lam + LOG_EPS) - (k - xlogy(k, k))))
+    return poisson_nll(predicted_amplitude, observed_amplitude) - float(np.mean(k - xlogy(k, k)))
 
 
 def amplitude_mae(predicted_amplitude: npt.ArrayLike, observed_amplitude: npt.ArrayLike) -> float:

@@ -27,37 +27,21 @@ __all__ = ["BENCHMARKS", "benchmark_parameters", "benchmark_scan", "simulate_sca
 
 _CHUNK = 256
 
+_BENCHMARK: dict[str, Any] = {
+    "N": 64,
+    "object_kind": "lines",
+    "probe_kind": "disk",
+    "scan_kind": "jittered",
+    "n_patterns": 1024,
+    "step_px": 4.0,
+    "nphotons": 1e6,
+    "seed": 0,
+}
+
 BENCHMARKS: dict[str, dict[str, Any]] = {
-    "benchmark": {
-        "N": 64,
-        "object_kind": "lines",
-        "probe_kind": "disk",
-        "scan_kind": "jittered",
-        "n_patterns": 1024,
-        "step_px": 4.0,
-        "nphotons": 1e6,
-        "seed": 0,
-    },
-    "benchmark_zoneplate": {
-        "N": 64,
-        "object_kind": "lines",
-        "probe_kind": "zoneplate",
-        "scan_kind": "jittered",
-        "n_patterns": 1024,
-        "step_px": 4.0,
-        "nphotons": 1e6,
-        "seed": 0,
-    },
-    "benchmark_fine": {
-        "N": 64,
-        "object_kind": "lines_fine",
-        "probe_kind": "disk",
-        "scan_kind": "jittered",
-        "n_patterns": 1024,
-        "step_px": 4.0,
-        "nphotons": 1e6,
-        "seed": 0,
-    },
+    "benchmark": _BENCHMARK,
+    "benchmark_zoneplate": {**_BENCHMARK, "probe_kind": "zoneplate"},
+    "benchmark_fine": {**_BENCHMARK, "object_kind": "lines_fine"},
     "siemens": {
         "N": 64,
         "object_kind": "siemens",

@@ -9,7 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "current_umask", "file_mode"]
+
+
+def current_umask() -> int:
+    """The process umask (read without changing it for longer than two system calls)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """Permission bits a regular file created now gets: ``0o666 & ~umask`` (0644 under umask 022)."""
+    return 0o666 & ~current_umask()
 
 
 @contextlib.contextmanager
@@ -17,7 +29,8 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb", *, encoding: st
     """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``.
 
     Either the complete new file is at ``path`` afterwards or the previous one is untouched: on
-    any exception the temporary file is removed and the exception propagates.
+    any exception the temporary file is removed and the exception propagates. The file's mode
+    follows the umask like any ``open(path, "w")`` (``0o666 & ~umask``), not mkstemp's 0600.
 
     Parameters
     ----------
@@ -30,6 +43,9 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb", *, encoding: st
     target = Path(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
+        # mkstemp creates 0600; the finished file gets the mode an ordinary open() would give
+        # (0644 under umask 022), so outputs are readable on shared beamline accounts.
+        os.fchmod(fd, file_mode())
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
             handle.flush()

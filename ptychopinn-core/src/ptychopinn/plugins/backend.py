@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pluggy
 
-from ptychopinn.errors import BackendError
+from ptychopinn.errors import BackendError, BackendRuntimeError, PtychoPINNError
 from ptychopinn.plugins.info import BackendInfo
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ptychopinn.config.model import ModelConfig
     from ptychopinn.config.training import TrainingConfig
     from ptychopinn.data.grouped import GroupedScan
+    from ptychopinn.refinement.engine import RefinementOperator
+    from ptychopinn.refinement.problem import RefinementProblem
     from ptychopinn.results import CanvasSpec, PatchPrediction, StitchedObject, TrainedModel, TrainingData
 
 __all__ = ["Backend"]
@@ -74,7 +76,38 @@ class Backend:
         return caller is not None and bool(caller.get_hookimpls())
 
     def _call(self, hook: str, **kwargs: Any) -> Any:
-        return getattr(self._pm.hook, hook)(**kwargs)
+        """Call one hook. PtychoPINN errors pass through; anything else the backend raises (or a
+        ``sys.exit`` in it) becomes a :class:`BackendRuntimeError` naming the backend and the hook."""
+        try:
+            return getattr(self._pm.hook, hook)(**kwargs)
+        except (PtychoPINNError, KeyboardInterrupt, MemoryError):
+            raise
+        except SystemExit as exc:
+            from ptychopinn._signals import interrupted_by
+
+            if interrupted_by() is not None:  # a framework turned Ctrl-C into sys.exit
+                raise KeyboardInterrupt from exc
+            raise BackendRuntimeError(
+                f"Backend '{self.name}' ({self.distribution} {self.version}) called sys.exit({exc.code!r}) in "
+                f"{hook}; nothing was produced. This is a bug in the backend."
+            ) from exc
+        except Exception as exc:
+            raise BackendRuntimeError(
+                f"Backend '{self.name}' ({self.distribution} {self.version}) failed in {hook}: "
+                f"{type(exc).__name__}: {exc}. If this names an option, check [backend_options] of the "
+                f"configuration (see the backend's documentation); --traceback shows where it failed."
+            ) from exc
+
+    def _check_finite(self, hook: str, what: str, array: Any) -> None:
+        from ptychopinn._safety import first_non_finite
+
+        bad = first_non_finite(array)
+        if bad is not None:
+            raise BackendRuntimeError(
+                f"Backend '{self.name}' ({self.distribution} {self.version}): {hook} returned {what} with "
+                f"{bad[0]} NaN/Inf value(s) (first at index {bad[1]}); refusing to use them. For training this "
+                f"means it diverged: lower the learning rate; for inference, the model or its input is broken."
+            )
 
     def _expect(self, hook: str, value: Any, kind: type) -> Any:
         if not isinstance(value, kind):
@@ -97,7 +130,10 @@ class Backend:
         out = self._call(
             "ptychopinn_train", data=data, model_config=model_config, training_config=training_config, options=options
         )
-        return self._expect("ptychopinn_train", out, TrainedModel)
+        model = self._expect("ptychopinn_train", out, TrainedModel)
+        for name, weight in model.weights.items():
+            self._check_finite("ptychopinn_train", f"weight '{name}'", weight)
+        return model
 
     def save(self, model: TrainedModel, path: str | os.PathLike[str]) -> Path:
         """Write ``model`` as a model bundle; returns the path written."""
@@ -135,6 +171,7 @@ class Backend:
                 f"Backend '{self.name}': ptychopinn_infer must return patches of shape ({B}, {N}, {N}) complex, "
                 f"got {patches.shape} {patches.dtype}. This is a bug in the backend."
             )
+        self._check_finite("ptychopinn_infer", "object patches", patches)
         if np.asarray(out.positions).shape != (B, 2):
             raise BackendError(
                 f"Backend '{self.name}': ptychopinn_infer must return positions of shape ({B}, 2), "
@@ -186,3 +223,19 @@ class Backend:
             log_scale=log_scale,
         )
         return None if out is None else np.asarray(out)
+
+    def refinement_operator(self, problem: RefinementProblem, options: object | None = None) -> RefinementOperator:
+        """The backend's refinement gradient operator, or core's numpy reference as a fallback."""
+        from ptychopinn.refinement.operator import NumpyRefinementOperator
+
+        out = None
+        if self.implements("ptychopinn_refinement_operator"):
+            out = self._call("ptychopinn_refinement_operator", problem=problem, options=options)
+        if out is None:
+            return NumpyRefinementOperator(problem)
+        if not callable(getattr(out, "gradients", None)):
+            raise BackendError(
+                f"Backend '{self.name}' ({self.distribution} {self.version}): ptychopinn_refinement_operator returned "
+                f"{type(out).__name__} without a gradients() method. This is a bug in the backend."
+            )
+        return out  # type: ignore[no-any-return]

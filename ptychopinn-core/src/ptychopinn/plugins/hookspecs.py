@@ -5,8 +5,9 @@ A backend is a *plugin module* registered under the entry-point group
 imports no ML framework at import time (only ``ptychopinn``) and defines the hook
 implementations below, decorated with :data:`hookimpl`. Core registers it with a plugin
 manager of its own (so pluggy validates the signatures) and calls the hooks of that one
-backend only. Every hook is ``firstresult``. ``ptychopinn_reassemble`` and
-``ptychopinn_physics_forward`` are optional; the others are required.
+backend only. Every hook is ``firstresult``. ``ptychopinn_reassemble``,
+``ptychopinn_physics_forward`` and ``ptychopinn_refinement_operator`` (API 1.1) are optional;
+the others are required.
 
 Only numpy arrays and frozen dataclasses cross the boundary: see
 :mod:`ptychopinn.results`. ``options`` is a backend-owned options dataclass, a plain
@@ -25,10 +26,11 @@ from ptychopinn.config.model import ModelConfig
 from ptychopinn.config.training import TrainingConfig
 from ptychopinn.data.grouped import GroupedScan
 from ptychopinn.plugins.info import BackendInfo
+from ptychopinn.refinement.problem import RefinementProblem
 from ptychopinn.results import CanvasSpec, PatchPrediction, StitchedObject, TrainedModel, TrainingData
 
 PROJECT_NAME = "ptychopinn"
-BACKEND_API_VERSION: tuple[int, int] = (1, 0)
+BACKEND_API_VERSION: tuple[int, int] = (1, 1)
 """The backend API this core drives: a backend is compatible when its major version is
 equal and its minor version is <= this minor version."""
 
@@ -149,4 +151,31 @@ class BackendSpec:
         Returns
         -------
         (B, C, N, N) float32 predicted amplitudes (network units), or None if not supported.
+        """
+
+    @hookspec(firstresult=True)
+    def ptychopinn_refinement_operator(  # type: ignore[empty-body]
+        self,
+        problem: RefinementProblem,
+        options: object | None,
+    ) -> object | None:
+        """Optional (API 1.1): the backend's gradient operator for physics refinement.
+
+        Core's refinement loop (:func:`ptychopinn.refinement.refine`) asks the operator for the
+        loss and gradients of one minibatch at a time and applies the updates itself; the
+        operator keeps ``problem.amplitudes`` on the backend's device and evaluates the forward
+        model with the backend's autograd. It must agree with
+        :class:`ptychopinn.refinement.NumpyRefinementOperator` (the reference; float32
+        tolerance), which core uses when this hook is absent or returns None.
+
+        Parameters
+        ----------
+        problem : RefinementProblem
+            Measured amplitudes (M, N, N) sqrt(counts) and the refinement canvas.
+        options : backend options or None
+
+        Returns
+        -------
+        An object with ``name: str`` and ``gradients(state, indices, *, probe, positions) ->
+        BatchGradients`` (:class:`ptychopinn.refinement.RefinementOperator`), or None.
         """

@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ptychopinn.data.scan import ScanData
     from ptychopinn.physics.normalisation import Normalisation
     from ptychopinn.plugins.backend import Backend
+    from ptychopinn.refinement.consistency import DataConsistency
+    from ptychopinn.refinement.engine import RefinementReport
     from ptychopinn.results import StitchedObject, TrainedModel
 
 __all__ = [
@@ -66,20 +68,49 @@ class Reconstruction:
     """Groups reconstructed."""
 
     wall_time_s: float
-    """Seconds spent (grouping, inference and stitching)."""
+    """Seconds spent (grouping, inference, stitching, consistency and refinement)."""
+
+    network_object: StitchedObject | None = None
+    """The network-only stitched object when ``object`` was refined (else None: ``object`` is it)."""
+
+    network_time_s: float | None = None
+    """Seconds of grouping, inference and stitching (the network part of ``wall_time_s``)."""
+
+    refinement: RefinementReport | None = None
+    """The refinement run (``InferenceConfig.refinement.enabled``), or None."""
+
+    refined_probe: np.ndarray | None = None
+    """(N, N) complex64 refined probe (``refine_probe``), or None."""
+
+    refined_positions: np.ndarray | None = None
+    """(M, 2) float64 refined scan positions, object pixels (x, y) (``refine_positions``), or None."""
+
+    consistency: Mapping[str, DataConsistency] = field(default_factory=dict)
+    """Per-pattern data consistency: ``"network"`` and, after refinement, ``"refined"``."""
+
+    probe_mismatch: float | None = None
+    """Relative difference of the scan's probe from the model's training probe."""
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (what the CLI writes next to the NPZ)."""
-        return {
+        out: dict[str, Any] = {
             "backend": self.backend,
             "model_backend": self.model_backend,
             "n_groups": self.n_groups,
             "wall_time_s": self.wall_time_s,
+            "network_time_s": self.network_time_s,
             "canvas_shape": list(self.object.canvas.shape),
             "canvas_origin": list(self.object.canvas.origin),
             "valid_fraction": float(np.mean(self.object.valid)) if self.object.valid.size else 0.0,
             "normalisation": self.normalisation.to_dict(),
+            "data_consistency": {name: c.summary() for name, c in self.consistency.items()},
+            "probe_mismatch": self.probe_mismatch,
         }
+        if self.refinement is not None:
+            report = self.refinement.to_dict()
+            report["needed"] = self.refinement.best_iteration > 0
+            out["refinement"] = report
+        return out
 
 
 def list_backends() -> list[BackendStatus]:
@@ -237,6 +268,7 @@ def reconstruct(
     config: InferenceConfig | None = None,
     options: object | None = None,
     progress: ProgressCallback | None = None,
+    refine_progress: Callable[[int, float, float], None] | None = None,
 ) -> Reconstruction:
     """Reconstruct the object of a scan with a trained model, streaming.
 
@@ -255,11 +287,17 @@ def reconstruct(
     options : backend options, optional
     progress : callable, optional
         ``progress(done, total)`` after every batch.
+    refine_progress : callable, optional
+        ``refine_progress(sweep, train_loss, heldout_loss)`` after every refinement sweep.
 
     Returns
     -------
     Reconstruction
-        ``backend`` names the backend that ran ``infer``.
+        ``backend`` names the backend that ran ``infer``. After the network, the per-pattern data
+        consistency of its object is computed (``config.data_consistency``) and, when
+        ``config.refinement.enabled``, the object (optionally probe and positions) is refined
+        against the scan with the backend's refinement operator (core's numpy reference when
+        the backend has none), stopped by held-out patterns (``docs/user-guide.md``).
     """
     from ptychopinn.grouping import make_grouped_scan
     from ptychopinn.physics.normalisation import estimate_normalisation
@@ -292,11 +330,31 @@ def reconstruct(
         if progress is not None:
             progress(min(first + cfg.batch_size, total), total)
     stitched = stitcher.result(backend=handle.name)
+    network_time = time.perf_counter() - start
+    from ptychopinn.refinement.pipeline import post_network
+
+    post = post_network(
+        scan,
+        stitched,
+        cfg.refinement,
+        valid_threshold=cfg.valid_threshold,
+        model_probe=trained.probe,
+        consistency=cfg.data_consistency,
+        operator_factory=lambda problem: handle.refinement_operator(problem, options),
+        progress=refine_progress,
+    )
     return Reconstruction(
-        object=stitched,
+        object=post.object,
         backend=handle.name,
         model_backend=trained.source_backend or trained.backend,
         normalisation=trained.normalisation,
         n_groups=total,
         wall_time_s=time.perf_counter() - start,
+        network_object=post.network_object if post.refinement is not None else None,
+        network_time_s=network_time,
+        refinement=post.refinement,
+        refined_probe=post.probe,
+        refined_positions=post.positions,
+        consistency=post.consistency,
+        probe_mismatch=post.probe_mismatch,
     )

@@ -107,6 +107,11 @@ def _section(kind: type, section: str, data: Any, where: str) -> Any:
                 f"Valid keys of [{section}]: {', '.join(valid)}"
             )
     values = {k: _coerce(kind, k, v) for k, v in data.items()}
+    defaults = kind()
+    for key, value in list(values.items()):  # nested options, e.g. [inference.refinement]
+        default = getattr(defaults, key)
+        if dataclasses.is_dataclass(default) and not isinstance(default, type):
+            values[key] = _section(type(default), f"{section}.{key}", value, where)
     try:
         return kind(**values)
     except ConfigError as exc:
@@ -195,7 +200,7 @@ def config_to_mapping(config: RunConfig, *, only_changed: bool = False) -> dict[
         current = getattr(config, section)
         default = kind()
         table = {
-            f.name: getattr(current, f.name)
+            f.name: _plain(getattr(current, f.name))
             for f in dataclasses.fields(kind)
             if getattr(current, f.name) is not None
             and (not only_changed or getattr(current, f.name) != getattr(default, f.name))
@@ -205,6 +210,14 @@ def config_to_mapping(config: RunConfig, *, only_changed: bool = False) -> dict[
     if config.backend_options:
         out["backend_options"] = dict(config.backend_options)
     return out
+
+
+def _plain(value: Any) -> Any:
+    """A nested options dataclass as a table (its None fields omitted); other values unchanged."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if getattr(value, f.name) is not None}
+    return value
 
 
 def _toml_value(value: Any) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ptychopinn.config._checks import check_choice, check_float, check_int
+from ptychopinn.config.refinement import RefinementConfig
 from ptychopinn.errors import ConfigError
 
 NormalisationSource = Literal["data", "model"]
@@ -42,6 +43,13 @@ class InferenceConfig:
     backend: str | None = None
     """Backend to infer with; ``None`` = the backend recorded in the bundle."""
 
+    refinement: RefinementConfig = field(default_factory=RefinementConfig)
+    """Physics refinement after the network (``[inference.refinement]`` in a configuration file)."""
+
+    data_consistency: bool = True
+    """Report per-pattern data consistency (Poisson deviance, amplitude error) of the network's
+    object and of the refined one."""
+
     def __post_init__(self) -> None:
         owner = "InferenceConfig"
         check_int(owner, "batch_size", self.batch_size, minimum=1)
@@ -52,5 +60,11 @@ class InferenceConfig:
             check_int(owner, "stitch_window_px", self.stitch_window_px, minimum=1)
         check_float(owner, "valid_threshold", self.valid_threshold, minimum=0.0, maximum=1.0)
         check_int(owner, "seed", self.seed, minimum=0)
+        if not isinstance(self.refinement, RefinementConfig):
+            raise ConfigError(
+                f"InferenceConfig.refinement must be a RefinementConfig, got {type(self.refinement).__name__}"
+            )
+        if not isinstance(self.data_consistency, bool):
+            raise ConfigError(f"InferenceConfig.data_consistency must be true or false, got {self.data_consistency!r}")
         if self.backend is not None and not isinstance(self.backend, str):
             raise ConfigError(f"InferenceConfig.backend must be a backend name or None, got {self.backend!r}")

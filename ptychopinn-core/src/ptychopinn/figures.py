@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from ptychopinn._atomic import atomic_write
 
-__all__ = ["plot_comparison", "plot_frc", "plot_object", "plot_training_history"]
+__all__ = ["plot_comparison", "plot_consistency", "plot_frc", "plot_object", "plot_training_history"]
 
 _INSTALL = "pip install 'ptychopinn-core[figures]'"
 
@@ -181,4 +181,29 @@ def plot_training_history(history: Mapping[str, Sequence[float]], path: str | os
         ax.legend(fontsize=8)
     else:
         ax.text(0.5, 0.5, "no training history", ha="center", va="center", transform=ax.transAxes)
+    return _save(fig, path)
+
+
+def plot_consistency(consistency: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Per-pattern data consistency (histograms of Poisson deviance and amplitude error).
+
+    Parameters
+    ----------
+    consistency : mapping name -> DataConsistency
+        E.g. ``{"network": ..., "refined": ...}`` (:mod:`ptychopinn.refinement.consistency`).
+    path : path-like
+        PNG to write.
+    """
+    fig, axes = _figure(1, 2, (9.0, 3.4))
+    for name, c in consistency.items():
+        for ax, values, label in ((axes[0, 0], c.poisson_deviance, "Poisson half-deviance per pixel"),
+                                  (axes[0, 1], c.amplitude_error, "relative amplitude error")):
+            finite = np.asarray(values)[np.isfinite(values)]
+            if finite.size:
+                ax.hist(finite, bins=40, alpha=0.6, label=f"{name} (median {np.median(finite):.3g})")
+            ax.set_xlabel(label, fontsize=9)
+            ax.set_ylabel("patterns", fontsize=9)
+    for ax in axes[0]:
+        ax.legend(fontsize=8)
+    fig.suptitle("data consistency per diffraction pattern", fontsize=10)
     return _save(fig, path)

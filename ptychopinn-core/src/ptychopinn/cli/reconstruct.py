@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ptychopinn.cli._common import add_backend_option, add_config_option
+from ptychopinn.cli._refine_options import add_refinement_options, refinement_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -30,6 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--batch-size", type=int, help="inference.batch_size (groups per forward pass)")
     p.add_argument("--normalisation", choices=("data", "model"), help="inference.normalisation")
     p.add_argument("--mmap", action="store_true", help="memory-map the diffraction stack (large scans)")
+    add_refinement_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
 
@@ -47,32 +49,26 @@ def _progress(quiet: bool):  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
 
     import ptychopinn
     from ptychopinn.cli._common import config_dict, load_run_config, replace_given, write_json_atomic
-    from ptychopinn.data.npz import read_scan, write_npz
+    from ptychopinn.data.npz import read_scan
+    from ptychopinn.data.reconstruction_file import write_reconstruction
 
     config, _ = load_run_config(args.config)
     inference = replace_given(config.inference, batch_size=args.batch_size, normalisation=args.normalisation)
+    inference = replace_given(inference, refinement=refinement_from_args(args, inference.refinement))
     explicit = args.backend or config.inference_backend
     model = ptychopinn.load_model(args.model, backend=explicit, options=dict(config.backend_options) or None)
     scan = read_scan(args.data, mmap=args.mmap)
     result = ptychopinn.reconstruct(model, scan, backend=model.backend, config=inference,
-                                    options=dict(config.backend_options) or None, progress=_progress(args.quiet))
+                                    options=dict(config.backend_options) or None, progress=_progress(args.quiet),
+                                    refine_progress=_refine_progress(args.quiet))
+    if result.refinement is not None and not args.quiet:
+        print(file=sys.stderr)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     obj = result.object
-    npz = write_npz(
-        args.output_dir / NPZ_NAME,
-        {
-            "object": obj.object,
-            "weight": obj.weight,
-            "valid": obj.valid,
-            "canvas_origin": np.asarray(obj.canvas.origin, dtype=np.float64),
-            "backend": np.asarray([result.backend]),
-            "model_backend": np.asarray([result.model_backend]),
-        },
-    )
+    npz = write_reconstruction(args.output_dir / NPZ_NAME, result)
     summary = {
         **result.summary(),
         "model": str(args.model),
@@ -84,7 +80,37 @@ def run(args: argparse.Namespace) -> int:
     _figures(result, args.output_dir)
     print(f"reconstructed {args.data} with backend '{result.backend}' (model from '{result.model_backend}'): "
           f"{obj.object.shape[0]}x{obj.object.shape[1]} canvas; wrote {npz} and {args.output_dir / SUMMARY_NAME}")
+    print(consistency_line(result))
     return 0
+
+
+def consistency_line(result: Any) -> str:
+    """One line: data consistency of the network object (and of the refined one) and what refinement did."""
+    parts = []
+    for name, c in result.consistency.items():
+        s = c.summary()
+        parts.append(f"{name}: Poisson deviance {s['poisson_deviance']['median']:.3g}/px, "
+                     f"amplitude error {s['amplitude_error']['median']:.3g} (medians)")
+    line = "data consistency — " + "; ".join(parts) if parts else "data consistency not computed"
+    report = result.refinement
+    if report is not None:
+        kept = (f"kept sweep {report.best_iteration} of {report.iterations_run}" if report.best_iteration
+                else f"no held-out improvement in {report.iterations_run} sweeps: network object kept")
+        line += f"\nrefinement ({report.operator}): {kept}, stopped by {report.stopped_by}, {report.wall_time_s:.1f} s"
+        if report.refined_positions:
+            line += f", position change {report.position_shift_rms_px:.2f} px rms"
+    return line
+
+
+def _refine_progress(quiet: bool):  # type: ignore[no-untyped-def]
+    if quiet:
+        return None
+
+    def report(sweep: int, train: float, heldout: float) -> None:
+        print(f"\rrefining: sweep {sweep}, loss {train:.4f}, held-out {heldout:.4f}", end="", file=sys.stderr,
+              flush=True)
+
+    return report
 
 
 def _figures(result: Any, out: Path) -> None:
@@ -93,6 +119,10 @@ def _figures(result: Any, out: Path) -> None:
 
     try:
         plot_object(result.object.object, out / "reconstruction.png", valid=result.object.valid,
-                    title=f"{result.backend}")
+                    title=f"{result.backend}" + (" + refinement" if result.refinement is not None else ""))
+        if result.consistency:
+            from ptychopinn.figures import plot_consistency
+
+            plot_consistency(result.consistency, out / "consistency.png")
     except ImportError as exc:
         print(f"note: no figure: {exc}")

@@ -15,6 +15,7 @@ from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
 from ptychopinn.data import GroupedScan
 from ptychopinn.plugins.hookspecs import hookimpl
 from ptychopinn.plugins.info import BackendInfo
+from ptychopinn.refinement import RefinementOperator, RefinementProblem
 from ptychopinn.results import CanvasSpec, PatchPrediction, StitchedObject, TrainedModel, TrainingData
 
 from ptychopinn_tf._env import check_tensorflow_installed
@@ -24,7 +25,7 @@ from ptychopinn_tf.options import resolve_options
 check_tensorflow_installed()
 
 NAME = "tensorflow"
-API_VERSION = (1, 0)
+API_VERSION = (1, 1)
 
 
 @hookimpl
@@ -85,3 +86,12 @@ def ptychopinn_physics_forward(
     from ptychopinn_tf.numpy_api import forward_amplitude
 
     return forward_amplitude(object_patches, probe, offsets, object_big=object_big, log_scale=log_scale)
+
+
+@hookimpl
+def ptychopinn_refinement_operator(problem: RefinementProblem, options: object | None) -> RefinementOperator:
+    """Refinement gradients by this backend's autograd (API 1.1)."""
+    opts = resolve_options(options)
+    from ptychopinn_tf.refinement import TFRefinementOperator
+
+    return TFRefinementOperator(problem, opts)

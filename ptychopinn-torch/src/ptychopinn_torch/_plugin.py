@@ -14,12 +14,13 @@ from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
 from ptychopinn.data import GroupedScan
 from ptychopinn.plugins.hookspecs import hookimpl
 from ptychopinn.plugins.info import BackendInfo
+from ptychopinn.refinement import RefinementOperator, RefinementProblem
 from ptychopinn.results import CanvasSpec, PatchPrediction, StitchedObject, TrainedModel, TrainingData
 from ptychopinn_torch import __version__
 from ptychopinn_torch.options import resolve_options
 
 NAME = "pytorch"
-API_VERSION = (1, 0)
+API_VERSION = (1, 1)
 
 
 @hookimpl
@@ -91,3 +92,12 @@ def ptychopinn_physics_forward(
             log_scale=float(log_scale),
         )
     return out.numpy().astype(np.float32)
+
+
+@hookimpl
+def ptychopinn_refinement_operator(problem: RefinementProblem, options: object | None) -> RefinementOperator:
+    """Refinement gradients by this backend's autograd (API 1.1)."""
+    opts = resolve_options(options)
+    from ptychopinn_torch.refinement import TorchRefinementOperator
+
+    return TorchRefinementOperator(problem, opts)

@@ -13,6 +13,8 @@ Backend selection and loading
 - :class:`BackendIncompatibleError` (``RuntimeError``): the backend implements a backend API
   version this core cannot drive.
 - :class:`DuplicateBackendError` (``RuntimeError``): two distributions claim one name.
+- :class:`BackendRuntimeError` (``RuntimeError``): a backend's hook failed (it raised, called
+  ``sys.exit``, rejected its options or returned NaN/Inf); the original error is chained.
 
 Data, configuration and bundles
 -------------------------------
@@ -20,6 +22,14 @@ Data, configuration and bundles
 - :class:`ConfigError` (``ValueError``): a configuration value or file is invalid.
 - :class:`BundleError` (``ValueError``): a model bundle is malformed, truncated, tampered
   with, or written in a future format.
+
+Outputs and resources
+---------------------
+- :class:`OutputError` (``OSError``-like, but a ``PtychoPINNError``): an output cannot be
+  created (not a directory, not writable, not enough free space).
+- :class:`ResourceLimitError` (``ValueError``): an input implies an absurd amount of memory or
+  work (a canvas of many GiB, a member that inflates beyond the limit); the message says what
+  was computed.
 """
 
 from __future__ import annotations
@@ -29,10 +39,13 @@ __all__ = [
     "BackendIncompatibleError",
     "BackendLoadError",
     "BackendNotInstalledError",
+    "BackendRuntimeError",
     "BundleError",
     "ConfigError",
     "DuplicateBackendError",
+    "OutputError",
     "PtychoPINNError",
+    "ResourceLimitError",
     "ScanDataError",
     "UnknownBackendError",
 ]
@@ -84,6 +97,11 @@ class DuplicateBackendError(BackendError, RuntimeError):
     """Two installed distributions register the same backend name."""
 
 
+class BackendRuntimeError(BackendError, RuntimeError):
+    """A loaded backend's hook failed: it raised a non-PtychoPINN exception, called ``sys.exit``,
+    or returned non-finite values. The message names the backend and the hook."""
+
+
 class ScanDataError(PtychoPINNError, ValueError):
     """A scan (NPZ file or in-memory arrays) violates the data contract.
 
@@ -98,3 +116,11 @@ class ConfigError(PtychoPINNError, ValueError):
 
 class BundleError(PtychoPINNError, ValueError):
     """A model bundle cannot be read: malformed, truncated, tampered with, or from the future."""
+
+
+class OutputError(PtychoPINNError):
+    """An output file or directory cannot be created; the message names the path and the reason."""
+
+
+class ResourceLimitError(PtychoPINNError, ValueError):
+    """An input implies more memory or work than is sane; the message says what was computed."""

@@ -85,6 +85,7 @@ def _build(model: Any, *, backend_distribution: str | None) -> tuple[dict[str, A
     for name, array in model.weights.items():
         if not isinstance(name, str) or not name or ":" in name or name == _PROBE:
             raise BundleError(f"invalid weight name {name!r} (non-empty, no ':', not {_PROBE!r})")
+        _require_finite(array, name=f"weight {name!r}", where="model to save")
         weights[name] = _tensor_entries(f"weights/{name}", array, store)
     tensors["weights"] = weights
     probe = np.asarray(model.probe)
@@ -192,23 +193,79 @@ def _open(path: Path) -> zipfile.ZipFile:
     return zf
 
 
-def _read_member(zf: zipfile.ZipFile, name: str, *, where: str, limit: int | None = None) -> bytes:
+def _require_finite(array: Any, *, name: str, where: str) -> None:
+    from ptychopinn._safety import first_non_finite
+
+    bad = first_non_finite(array)
+    if bad is not None:
+        raise BundleError(
+            f"{where}: {name} holds {bad[0]} NaN/Inf value(s) (first at index {bad[1]}); a model with non-finite "
+            "weights reconstructs nothing but NaN. Retrain (a lower learning rate avoids divergence)"
+        )
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, *, where: str, limit: int) -> bytes:
+    """The member's bytes, refusing (before inflating anything) encryption and sizes above ``limit``."""
+    from ptychopinn._safety import format_bytes
+
     info = zf.getinfo(name)
-    if limit is not None and info.file_size > limit:
-        raise BundleError(f"{where}: member {name} is {info.file_size} bytes, more than the {limit} allowed")
+    if info.flag_bits & 0x1:
+        raise BundleError(f"{where}: member {name} is encrypted; a bundle never is")
+    if info.file_size > limit:
+        raise BundleError(
+            f"{where}: member {name} would inflate to {format_bytes(info.file_size)} "
+            f"(stored as {format_bytes(info.compress_size)}), more than the {format_bytes(limit)} its manifest "
+            f"allows; refusing to inflate it"
+        )
     try:
-        return zf.read(name)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise BundleError(f"{where}: member {name} is corrupt or truncated ({exc})") from exc
+        with zf.open(info) as fh:
+            data = fh.read(limit + 1)
+    except Exception as exc:  # zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError...
+        raise BundleError(f"{where}: member {name} is corrupt or truncated ({type(exc).__name__}: {exc})") from exc
+    if len(data) > limit:  # pragma: no cover - zipfile stops at file_size
+        raise BundleError(f"{where}: member {name} is larger than the {limit} bytes allowed")
+    return data
 
 
 def _manifest_from_zip(zf: zipfile.ZipFile, *, where: str) -> dict[str, Any]:
+    from ptychopinn._safety import json_loads_bounded
+
     raw = _read_member(zf, MANIFEST_MEMBER, where=where, limit=MAX_MANIFEST_BYTES)
     try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{where}: manifest.json is not valid JSON ({exc})") from exc
+        manifest = json_loads_bounded(raw.decode("utf-8"), what="manifest.json")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BundleError(f"{where}: {exc}") from None
     return check_header(manifest, where=where)
+
+
+def _weights_limit(manifest: dict[str, Any], *, where: str) -> int:
+    """Largest size ``weights.safetensors`` may have: the tensors the manifest lists, plus the safetensors header."""
+    from ptychopinn._safety import format_bytes, memory_limit_bytes
+
+    sizes = {"float16": 2, "float32": 4, "float64": 8, "int8": 1, "int16": 2, "int32": 4, "int64": 8, "uint8": 1,
+             "bool": 1, "complex64": 8, "complex128": 16}
+    tensors = manifest.get("tensors")
+    records = []
+    if isinstance(tensors, dict):
+        if isinstance(tensors.get("weights"), dict):
+            records.extend(tensors["weights"].values())
+        records.append(tensors.get(_PROBE))
+    total, keys = 0, 0
+    for rec in records:
+        if not isinstance(rec, dict) or not isinstance(rec.get("shape"), list):
+            raise BundleError(f"{where}: manifest 'tensors' holds a malformed record")
+        shape = rec["shape"]
+        if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 1 << 40 for n in shape):
+            raise BundleError(f"{where}: manifest 'tensors' holds a malformed shape")
+        total += math.prod(shape) * sizes.get(str(rec.get("dtype")), 16)
+        keys += len(rec.get("keys") or ()) + 1
+    limit = total + 65536 + 512 * keys
+    if limit > memory_limit_bytes():
+        raise BundleError(
+            f"{where}: the manifest lists tensors of {format_bytes(total)}, more than the "
+            f"{format_bytes(memory_limit_bytes())} of memory allowed"
+        )
+    return limit
 
 
 def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -246,7 +303,7 @@ def _tensor(record: Any, loaded: Mapping[str, np.ndarray], *, where: str, name: 
         array = loaded[keys[0]]
     else:
         raise BundleError(f"{where}: tensor {name!r} has unsupported dtype {dtype!r} in the manifest")
-    if array.shape != shape and array.size == int(np.prod(shape)):  # safetensors stores 0-d tensors as (1,)
+    if array.shape != shape and array.size == math.prod(shape):  # safetensors stores 0-d tensors as (1,)
         array = array.reshape(shape)
     if array.shape != shape or array.dtype.name != dtype:
         raise BundleError(
@@ -271,7 +328,7 @@ def read_bundle(path: str | os.PathLike[str]) -> Any:
     where = str(p)
     with _open(p) as zf:
         manifest = _manifest_from_zip(zf, where=where)
-        payload = _read_member(zf, WEIGHTS_MEMBER, where=where)
+        payload = _read_member(zf, WEIGHTS_MEMBER, where=where, limit=_weights_limit(manifest, where=where))
     checksums = manifest["checksums"]
     if not isinstance(checksums, dict) or set(checksums) != {WEIGHTS_MEMBER}:
         raise BundleError(f"{where}: manifest 'checksums' must list exactly {WEIGHTS_MEMBER}")
@@ -284,11 +341,15 @@ def read_bundle(path: str | os.PathLike[str]) -> Any:
         loaded = st_load(payload)
     except (SafetensorError, ValueError, TypeError, OSError) as exc:
         raise BundleError(f"{where}: {WEIGHTS_MEMBER} is not a valid safetensors file ({exc})") from exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a panic of the Rust parser (pyo3 PanicException is a BaseException)
+        raise BundleError(f"{where}: {WEIGHTS_MEMBER} could not be parsed ({type(exc).__name__}: {exc})") from exc
     try:
         return _model_from(manifest, loaded, where=where)
     except BundleError:
         raise
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
         raise BundleError(f"{where}: malformed bundle content ({type(exc).__name__}: {exc})") from exc
 
 
@@ -304,6 +365,8 @@ def _model_from(manifest: dict[str, Any], loaded: Mapping[str, np.ndarray], *, w
         raise BundleError(f"{where}: manifest 'tensors' must hold 'weights' and 'probe'")
     weights = {n: _tensor(rec, loaded, where=where, name=n) for n, rec in tensors["weights"].items()}
     probe = _tensor(tensors[_PROBE], loaded, where=where, name=_PROBE)
+    for n, array in (*weights.items(), (_PROBE, probe)):
+        _require_finite(array, name=f"tensor {n!r}", where=where)
     listed = {k for rec in tensors["weights"].values() for k in rec["keys"]} | set(tensors[_PROBE]["keys"])
     if set(loaded) != listed:
         raise BundleError(f"{where}: weights.safetensors holds tensors that the manifest does not list")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -128,4 +129,36 @@ def check_header(manifest: object, *, where: str) -> dict[str, Any]:
             f"{where}: manifest.json was modified after the bundle was written (manifest checksum mismatch); "
             f"refusing to load a tampered bundle"
         )
+    check_identity(manifest, where=where)
     return manifest
+
+
+_IDENTITY_PATTERNS: dict[str, tuple[re.Pattern[str], bool, str]] = {
+    "backend": (re.compile(r"[a-z0-9][a-z0-9._-]{0,63}"), False, "a backend name (lower-case letters, digits, . _ -)"),
+    "backend_version": (re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]{0,63}"), False, "a version string"),
+    "core_version": (re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]{0,63}"), False, "a version string"),
+    "backend_distribution": (
+        re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,98}[A-Za-z0-9])?"), True, "a distribution name (PEP 508)"
+    ),
+    "source_backend": (re.compile(r"[a-z0-9][a-z0-9._-]{0,63}"), True, "a backend name"),
+}
+
+
+def check_identity(manifest: Mapping[str, Any], *, where: str) -> None:
+    """The names and versions a bundle declares must look like names and versions.
+
+    They end up in messages and in file names; a manifest that carries options
+    (``--index-url ...``), spaces or terminal escape sequences is refused, and the offending
+    value is shown escaped.
+    """
+    for field, (pattern, optional, expected) in _IDENTITY_PATTERNS.items():
+        value = manifest.get(field)
+        if value is None and (optional or field not in manifest):
+            continue
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            found = (f"a {len(value)}-character string that is not one" if isinstance(value, str)
+                     else f"a JSON {type(value).__name__}")
+            raise BundleError(
+                f"{where}: manifest '{field}' must be {expected}, found {found} (not shown: text from a bundle is "
+                "never echoed); the bundle is malformed or was crafted, and is not loaded"
+            )

@@ -12,43 +12,51 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p = subparsers.add_parser(
         "backends",
         help="list backends (name, distribution, version, API version, status)",
-        description="List known and installed backends. Each installed backend's plugin module is imported "
-        "(plugin modules import no ML framework) to report its API version and any error.",
+        description="List known and installed backends from entry-point metadata; no plugin is imported. "
+        "--check also loads each installed backend, each in a child process of its own with a timeout "
+        "(PTYCHOPINN_PLUGIN_TIMEOUT, default 60 s), to report its API version or why it fails: a plugin that "
+        "hangs, exits or crashes is reported as failing and never stops the listing.",
     )
-    p.add_argument("--no-load", action="store_true", help="read entry-point metadata only; import nothing")
+    p.add_argument("--check", action="store_true", help="load every installed backend (isolated) and report errors")
+    p.add_argument("--no-load", action="store_true", help="metadata only (the default; kept for compatibility)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
 
-def _rows(load: bool) -> list[dict[str, str]]:
-    from ptychopinn.errors import PtychoPINNError
-    from ptychopinn.plugins.registry import get_backend, list_backends
+def _rows(check: bool) -> list[dict[str, str]]:
+    from ptychopinn._safety import printable
+    from ptychopinn.plugins.registry import list_backends
 
-    if load:
-        for status in list_backends():
-            if status.installed and status.status == "available":
-                try:
-                    get_backend(status.name)
-                except PtychoPINNError:
-                    pass  # recorded by the registry and shown below
+    statuses = list_backends()
+    checked: dict[str, dict[str, object]] = {}
+    if check:
+        from ptychopinn.plugins.isolation import check_backends_isolated
+
+        checked = check_backends_isolated([s.name for s in statuses if s.installed and s.status == "available"])
     rows = []
-    for s in list_backends():
-        api = f"{s.api_version[0]}.{s.api_version[1]}" if s.api_version else "-"
+    for s in statuses:
+        status, error, api_version = s.status, s.error, s.api_version
+        if s.name in checked:
+            result = checked[s.name]
+            status, error = str(result["status"]), result["error"]
+            api = result["api"]
+            api_version = (int(api[0]), int(api[1])) if isinstance(api, list) and len(api) == 2 else None  # type: ignore[arg-type]
+        api_text = f"{api_version[0]}.{api_version[1]}" if api_version else "-"
         rows.append(
             {
-                "name": s.name,
-                "distribution": s.distribution or "-",
-                "version": s.version or "-",
-                "api": api,
-                "status": s.status,
-                "error": " ".join((s.error or "").split()),
+                "name": printable(s.name, limit=60),
+                "distribution": printable(s.distribution or "-", limit=60),
+                "version": printable(s.version or "-", limit=40),
+                "api": api_text,
+                "status": status,
+                "error": printable(" ".join(str(error or "").split()), limit=400),
             }
         )
     return rows
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = _rows(load=not args.no_load)
+    rows = _rows(check=args.check)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import numpy as np
 from ptychopinn._atomic import atomic_write
 from ptychopinn.data.scan import ScanData
 from ptychopinn.data.validate import IntegerCountsPolicy, validate_scan_arrays
-from ptychopinn.errors import ScanDataError
+from ptychopinn.errors import ResourceLimitError, ScanDataError
 
 __all__ = ["SCAN_KEYS", "read_npz_arrays", "read_scan", "write_npz", "write_scan"]
 
@@ -30,17 +31,26 @@ _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def _memmap_member(path: Path, zf: zipfile.ZipFile, member: str) -> np.ndarray | None:
-    """Memory-map an uncompressed ``.npy`` member of a zip file, or None when impossible."""
+    """Memory-map an uncompressed ``.npy`` member of a zip file after checking its CRC, or None when impossible.
+
+    The zip's integrity rules apply as on the ordinary path (zipfile checks them there): an
+    encrypted member, a local header that disagrees with the central directory, an array that
+    does not fill the member exactly, or a CRC-32 mismatch is a :class:`ScanDataError`.
+    """
     info = zf.getinfo(member)
     if info.compress_type != zipfile.ZIP_STORED:
         return None
+    where = f"{path}: member {member}"
     with open(path, "rb") as fh:
         fh.seek(info.header_offset)
         local = fh.read(30)
         if len(local) < 30 or local[:4] != b"PK\x03\x04":
-            return None
+            raise ScanDataError(f"{where}: local zip header missing or damaged (the archive is corrupt)")
+        flags = int.from_bytes(local[6:8], "little")
         name_len = int.from_bytes(local[26:28], "little")
         extra_len = int.from_bytes(local[28:30], "little")
+        if fh.read(name_len).decode("utf-8", "replace") != member:
+            raise ScanDataError(f"{where}: the local header names another member (the archive is corrupt)")
         data_start = info.header_offset + 30 + name_len + extra_len
         fh.seek(data_start)
         version = np.lib.format.read_magic(fh)
@@ -51,9 +61,80 @@ def _memmap_member(path: Path, zf: zipfile.ZipFile, member: str) -> np.ndarray |
         else:
             return None
         offset = fh.tell()
-    if dtype.hasobject or fortran:
-        return None
+        if dtype.hasobject or fortran:
+            return None
+        if (flags | info.flag_bits) & 0x1:
+            raise ScanDataError(f"{where}: is encrypted; PtychoPINN reads only unencrypted NPZ files")
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if offset - data_start + nbytes != info.file_size or data_start + info.compress_size > path.stat().st_size:
+            raise ScanDataError(
+                f"{where}: the array header declares {tuple(shape)} {dtype} ({nbytes} bytes), which does not fill "
+                f"the member's {info.file_size} bytes (the file is corrupt or was edited)"
+            )
+        _check_crc(fh, data_start, info.compress_size, info.CRC, where=where)
     return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="C")
+
+
+def _check_crc(fh: Any, start: int, size: int, expected: int, *, where: str) -> None:
+    """Stream ``size`` bytes from ``start`` and compare their CRC-32 with the zip directory's."""
+    fh.seek(start)
+    crc, left = 0, size
+    while left > 0:
+        block = fh.read(min(left, 16 << 20))
+        if not block:
+            raise ScanDataError(f"{where}: truncated ({size - left} of {size} bytes present)")
+        crc = zlib.crc32(block, crc)
+        left -= len(block)
+    if crc != expected:
+        raise ScanDataError(
+            f"{where}: CRC-32 mismatch (expected {expected:08x}, found {crc:08x}): the file is corrupt; "
+            "refusing to read it"
+        )
+
+
+def _check_declared_shape(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+    """The ``.npy`` header's shape x itemsize must fill the member exactly (checked before any allocation)."""
+    try:
+        with zf.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                return  # numpy reports the version itself
+            header = fh.tell()
+    except Exception:
+        return  # the read below reports the specific problem
+    if dtype.hasobject:
+        return
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if header + nbytes != info.file_size:
+        raise ScanDataError(
+            f"{p}: key '{name}': the array header declares shape {tuple(shape)} {dtype} ({nbytes} bytes), but the "
+            f"member holds {info.file_size - header} bytes of data (the file is corrupt or was edited)"
+        )
+
+
+def _check_member_sizes(p: Path, zf: zipfile.ZipFile, names: list[str]) -> None:
+    """Refuse encrypted members and members that would inflate beyond the memory limit (before inflating)."""
+    from ptychopinn._safety import format_bytes, memory_limit_bytes
+
+    limit = memory_limit_bytes()
+    for name in names:
+        try:
+            info = zf.getinfo(name + ".npy")
+        except KeyError:
+            continue
+        if info.flag_bits & 0x1:
+            raise ScanDataError(f"{p}: key '{name}': member is encrypted; PtychoPINN reads only unencrypted NPZ files")
+        _check_declared_shape(p, zf, info, name)
+        if info.compress_type != zipfile.ZIP_STORED and info.file_size > limit:
+            raise ResourceLimitError(
+                f"{p}: key '{name}': the compressed member inflates to {format_bytes(info.file_size)} "
+                f"(from {format_bytes(info.compress_size)}); more than the {format_bytes(limit)} allowed. "
+                "Store it uncompressed (numpy.savez, not savez_compressed) and read it with --mmap"
+            )
 
 
 def read_npz_arrays(
@@ -89,11 +170,15 @@ def read_npz_arrays(
     try:
         with zipfile.ZipFile(p) as zf, np.load(p, allow_pickle=False) as npz:
             names = list(npz.files)
-            for key in names if keys is None else [k for k in keys if k in names]:
+            wanted = names if keys is None else [k for k in keys if k in names]
+            _check_member_sizes(p, zf, wanted)
+            for key in wanted:
                 arr = None
                 if mmap:
                     try:
                         arr = _memmap_member(p, zf, key + ".npy")
+                    except ScanDataError:
+                        raise
                     except (KeyError, ValueError, OSError):
                         arr = None
                 if arr is None:
@@ -109,7 +194,7 @@ def read_npz_arrays(
                     except (OSError, EOFError, zipfile.BadZipFile, Exception) as exc:
                         raise ScanDataError(f"{p}: key '{key}': member is corrupt or truncated ({exc})") from None
                 out[key] = arr
-    except ScanDataError:
+    except (ScanDataError, ResourceLimitError):
         raise
     except Exception as exc:
         raise ScanDataError(f"{p}: cannot be opened as an NPZ archive ({type(exc).__name__}: {exc})") from None

@@ -105,6 +105,15 @@ def _diffraction_layout(source: str | None, key: str, d: np.ndarray, M: int) -> 
     )
 
 
+def _no_photons(source: str | None, key: str, d: np.ndarray) -> None:
+    raise _fail(
+        source,
+        key,
+        f"every value of the {d.shape[0]} patterns is zero: the scan holds no photons (expected amplitudes "
+        "sqrt(counts) with at least one count; was the detector off, or the data not written?)",
+    )
+
+
 def _diffraction_values(source: str | None, key: str, d: np.ndarray, integer_counts: IntegerCountsPolicy) -> np.ndarray:
     """Check dtype/values and return float amplitudes (a memory map stays a memory map)."""
     if d.dtype.kind == "b" or d.dtype.kind not in "uif":
@@ -121,13 +130,17 @@ def _diffraction_values(source: str | None, key: str, d: np.ndarray, integer_cou
             )
         if d.dtype.kind == "i" and int(np.min(d)) < 0:
             raise _fail(source, key, f"integer photon counts must be >= 0, found a minimum of {int(np.min(d))}")
+        if d.size == 0 or int(np.max(d)) == 0:
+            _no_photons(source, key, d)
         # Widen before the square root: never square or wrap integers.
         return np.sqrt(np.asarray(d, dtype=np.float64)).astype(np.float32)
     _check_finite(source, key, d)
     all_integer = True
+    peak = 0.0
     for start in range(0, d.shape[0], _CHUNK):
         chunk = np.asarray(d[start : start + _CHUNK])
         low = float(chunk.min()) if chunk.size else 0.0
+        peak = max(peak, float(chunk.max()) if chunk.size else 0.0)
         if low < 0:
             first = tuple(int(i) for i in np.unravel_index(int(np.argmin(chunk)), chunk.shape))
             raise _fail(
@@ -137,6 +150,8 @@ def _diffraction_values(source: str | None, key: str, d: np.ndarray, integer_cou
             )
         if all_integer and chunk.size and not np.array_equal(chunk, np.round(chunk)):
             all_integer = False
+    if peak == 0:
+        _no_photons(source, key, d)
     if all_integer and d.size and float(np.max(d[: min(d.shape[0], _CHUNK)])) > 1:
         warnings.warn(
             f"{source or 'scan'}: every value of '{key}' is a whole number; if these are photon counts "

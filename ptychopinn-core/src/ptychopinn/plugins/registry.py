@@ -313,13 +313,21 @@ def _load_entry(entry: BackendEntry) -> Backend:
     from ptychopinn.plugins.hookspecs import BACKEND_API_VERSION, PROJECT_NAME, BackendSpec
     from ptychopinn.plugins.info import BackendInfo
 
+    from ptychopinn.plugins.isolation import import_timeout_s, load_bounded
+
     try:
-        module = entry.entry_point.load()
-    except Exception as exc:
+        module = load_bounded(entry.entry_point, timeout_s=import_timeout_s())
+    except TimeoutError as exc:
+        raise BackendLoadError(
+            f"Backend '{entry.name}' ({entry.label}) did not finish importing its plugin module "
+            f"'{entry.value}' within {import_timeout_s():g} s (PTYCHOPINN_PLUGIN_TIMEOUT); it hangs at import. "
+            f"Reinstall or upgrade {entry.distribution or 'it'}, or hide it with PTYCHOPINN_DISABLE_BACKENDS={entry.name}."
+        ) from exc
+    except BaseException as exc:  # SystemExit / KeyboardInterrupt raised by a plugin's import are its failure
         raise BackendLoadError(
             f"Backend '{entry.name}' ({entry.label}) is installed but failed to import: "
             f"{type(exc).__name__}: {exc}. Reinstall or upgrade {entry.distribution or 'it'}; "
-            f"'ptychopinn backends' shows the status of every backend."
+            f"'ptychopinn backends --check' shows the status of every backend."
         ) from exc
 
     pm = pluggy.PluginManager(PROJECT_NAME)
@@ -340,7 +348,7 @@ def _load_entry(entry: BackendEntry) -> Backend:
         )
     try:
         info = pm.hook.ptychopinn_backend_info()
-    except Exception as exc:
+    except BaseException as exc:
         raise BackendLoadError(
             f"Backend '{entry.name}' ({entry.label}): ptychopinn_backend_info() failed: {type(exc).__name__}: {exc}"
         ) from exc

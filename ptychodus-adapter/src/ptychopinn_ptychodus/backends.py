@@ -9,10 +9,11 @@ from __future__ import annotations
 import difflib
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from ptychopinn.errors import BackendError, BackendNotInstalledError, BundleError, UnknownBackendError
 
-__all__ = ["bundle_backend", "check_backend_installed", "resolve_training_backend"]
+__all__ = ["bundle_backend", "bundle_manifest", "check_backend_installed", "resolve_training_backend"]
 
 
 def _installed() -> list[str]:
@@ -82,7 +83,15 @@ def resolve_training_backend(requested: str | None) -> str:
 
 
 def bundle_backend(path: Path) -> str:
-    """The ``backend`` that wrote a model bundle, from its checked manifest (weights are not read).
+    """The ``backend`` that wrote a model bundle, from its checked manifest (see :func:`bundle_manifest`)."""
+    backend = bundle_manifest(path).get("backend")
+    if not isinstance(backend, str) or not backend:
+        raise BundleError(f"{path}: manifest.json has no 'backend' field")
+    return backend
+
+
+def bundle_manifest(path: Path) -> dict[str, Any]:
+    """The checked manifest of a model bundle (weights are not read).
 
     Uses :func:`ptychopinn.bundle.io.read_manifest` (JSON only: no unpickling, no framework),
     which also rejects truncated, tampered and future-format bundles; the weights are checked
@@ -109,8 +118,4 @@ def bundle_backend(path: Path) -> str:
             f"{p}: not a PtychoPINN model bundle (no manifest.json inside). Models of Ptychodus's built-in "
             "'PtychoPINN' (TensorFlow, wts.h5.zip) and 'PtychoPINN-Torch' libraries open with those libraries."
         )
-    manifest = read_manifest(p)
-    backend = manifest.get("backend")
-    if not isinstance(backend, str) or not backend:
-        raise BundleError(f"{p}: manifest.json has no 'backend' field")
-    return backend
+    return read_manifest(p)

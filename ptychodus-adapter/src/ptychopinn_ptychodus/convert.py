@@ -32,6 +32,7 @@ from ptychopinn.data.ptychodus_import import (
     select_probe_mode,
 )
 from ptychopinn.errors import ScanDataError
+from ptychopinn.stitching import valid_mask
 
 __all__ = ["product_with_object", "scan_from_reconstruct_input"]
 
@@ -134,6 +135,8 @@ def product_with_object(
     obj: np.ndarray,
     weight: np.ndarray,
     origin: tuple[float, float],
+    *,
+    valid_threshold: float = 0.0,
 ) -> Product:
     """A copy of the input product whose object is the reconstruction, on the input object's grid.
 
@@ -147,18 +150,23 @@ def product_with_object(
         Summed stitching weight (0 = no patch reached the pixel).
     origin : (x0, y0)
         Object pixel (in the input object's grid) of canvas pixel (row 0, col 0).
+    valid_threshold : float
+        ``[PtychoPINNNextInference] ValidThreshold``: only pixels that core's
+        :func:`ptychopinn.stitching.valid_mask` calls valid (summed weight >= threshold x the
+        median lit weight) are taken from the reconstruction; 0 takes every lit pixel.
 
     Returns
     -------
     Product
         Same metadata, positions and probes; the object is the input object's layer 0 where
-        no patch reached (as an iterative solver leaves unlit pixels) and the reconstruction
-        elsewhere. The object has one layer.
+        no patch reached well enough (as an iterative solver leaves unlit pixels) and the
+        reconstruction elsewhere. The object has one layer.
     """
     obj_in = parameters.product.object_
     base = np.array(obj_in.get_layer(0), dtype=np.complex64, copy=True)
     H, W = base.shape
     obj, weight, ox, oy = _snap_to_pixel_grid(np.asarray(obj), np.asarray(weight, dtype=np.float32), origin)
+    valid = valid_mask(weight, valid_threshold)
     h, w = obj.shape
     r0, r1 = max(0, oy), min(H, oy + h)  # rows/cols of the object array the canvas covers
     c0, c1 = max(0, ox), min(W, ox + w)
@@ -166,9 +174,9 @@ def product_with_object(
     if r0 < r1 and c0 < c1:
         sub_obj = obj[r0 - oy : r1 - oy, c0 - ox : c1 - ox]
         sub_w = weight[r0 - oy : r1 - oy, c0 - ox : c1 - ox]
-        lit = sub_w > 0
+        use = valid[r0 - oy : r1 - oy, c0 - ox : c1 - ox]
         region = base[r0:r1, c0:c1]
-        region[lit] = sub_obj[lit]
+        region[use] = sub_obj[use]
         inside = float(sub_w.sum())
     total = float(weight.sum())
     if total - inside > 1e-3 * max(total, 1e-30):

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from ptychodus.api.reconstruct import Reconstructor, ReconstructorLibrary
 from ptychodus.api.settings import SettingsRegistry
 
-from ptychopinn_ptychodus.reconstructor import PtychoPINNNextReconstructor
+from ptychopinn_ptychodus.reconstructor import PtychoPINNNextReconstructor, StopProbe
 from ptychopinn_ptychodus.settings import PtychoPINNNextSettings
 
 __all__ = ["LIBRARY_NAME", "LOGGER_NAME", "PtychoPINNNextReconstructorLibrary"]
@@ -47,7 +47,11 @@ class PtychoPINNNextReconstructorLibrary(ReconstructorLibrary):
     def __init__(self, settings_registry: SettingsRegistry, is_developer_mode_enabled: bool) -> None:
         super().__init__(LOGGER_NAME)
         self.settings = PtychoPINNNextSettings(settings_registry)
-        self._reconstructors = [PtychoPINNNextReconstructor(name, self.settings) for name in RECONSTRUCTOR_NAMES]
+        self.stop_requested = StopProbe()
+        """Polled by running reconstructors; wired to Ptychodus's task monitor by the integration hook."""
+        self._reconstructors = [
+            PtychoPINNNextReconstructor(name, self.settings, self.stop_requested) for name in RECONSTRUCTOR_NAMES
+        ]
         self._report_backends()
 
     @property

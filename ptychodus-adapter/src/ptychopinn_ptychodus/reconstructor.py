@@ -8,12 +8,16 @@ a freshly spawned child (:mod:`ptychopinn_ptychodus.runner`, entry points in
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
 import shutil
-import tempfile
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from ptychodus.api.product import LossValue
 from ptychodus.api.reconstruct import ReconstructInput, ReconstructOutput, TrainableReconstructor, TrainOutput
@@ -21,11 +25,13 @@ from ptychodus.api.reconstruct import ReconstructInput, ReconstructOutput, Train
 from ptychopinn_ptychodus import backends
 from ptychopinn_ptychodus.convert import product_with_object, scan_from_reconstruct_input
 from ptychopinn_ptychodus.jobs import ReconstructJob, TrainJob
-from ptychopinn_ptychodus.runner import run_in_child
+from ptychopinn_ptychodus.runner import TAG_HEARTBEAT, run_in_child
 from ptychopinn_ptychodus.settings import PtychoPINNNextSettings
 
 __all__ = [
     "BUNDLE_EXTENSION",
+    "PROGRESS_GOAL",
+    "StopProbe",
     "MODEL_FILE_FILTER",
     "TRAINING_DATA_FILE_FILTER",
     "PtychoPINNNextReconstructor",
@@ -46,6 +52,26 @@ _TRAIN_ENTRY = "ptychopinn_ptychodus.child:run_train"
 
 _MODES = {"PINN": "pinn", "Supervised": "supervised"}
 
+PROGRESS_GOAL = 100
+"""Progress unit: percent (Ptychodus names batch outputs ``product.{progress:06d}.h5``)."""
+
+
+class StopProbe:
+    """Asks Ptychodus whether the running task should stop (its Stop button, ``stop_processing``).
+
+    ``check`` is set by :mod:`ptychopinn_ptychodus.integration` to the processing task monitor's
+    ``is_stopping``; without it only Ptychodus's own check after each yielded output applies.
+    """
+
+    def __init__(self) -> None:
+        self.check: Callable[[], bool] = lambda: False
+
+    def __call__(self) -> bool:
+        try:
+            return bool(self.check())
+        except Exception:
+            return False
+
 
 class PtychoPINNNextReconstructor(TrainableReconstructor):
     """A PtychoPINN reconstructor for Ptychodus backed by ``ptychopinn`` (any installed backend).
@@ -56,14 +82,17 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
         Ptychodus-visible name; selects ``ModelConfig.model_type``.
     settings : PtychoPINNNextSettings
         The library's settings groups (shared by both reconstructors).
+    stop_requested : StopProbe, optional
+        Polled while the child works; True ends the run (child terminated, nothing written).
     """
 
-    def __init__(self, name: str, settings: PtychoPINNNextSettings) -> None:
+    def __init__(self, name: str, settings: PtychoPINNNextSettings, stop_requested: StopProbe | None = None) -> None:
         if name not in _MODES:
             raise ValueError(f"unknown PtychoPINN-Next reconstructor {name!r}; expected one of {sorted(_MODES)}")
         self._name = name
         self._model_type = _MODES[name]
         self._settings = settings
+        self._stop_requested = stop_requested if stop_requested is not None else StopProbe()
         self._model_path: Path | None = None
 
     # ------------------------------------------------------------------ Reconstructor
@@ -77,29 +106,47 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
         return self._model_type
 
     def get_progress_goal(self) -> int:
-        return max(1, self._settings.epochs.get_value())
+        """Progress is in percent, so batch output names (``product.000100.h5``) do not depend on settings."""
+        return PROGRESS_GOAL
 
     def reconstruct(self, parameters: ReconstructInput) -> Iterator[ReconstructOutput]:
+        try:
+            yield from self._reconstruct(parameters)
+        except Exception as exc:
+            _report_failure(self._name, "reconstruction", exc)
+            raise
+
+    def _reconstruct(self, parameters: ReconstructInput) -> Iterator[ReconstructOutput]:
         if self._model_path is None:
             raise RuntimeError(
                 f"PtychoPINN-Next {self._name}: no model is loaded. Open a model bundle (Load Model) or train one "
                 "first."
             )
         config = self._settings.inference_config()
-        backend = self._inference_backend(self._model_path)
+        manifest = backends.bundle_manifest(self._model_path)
+        backend = self._inference_backend(self._model_path, manifest)
+        model = manifest.get("model_config") or {}
+        _check_pattern_size(self._model_path, int(model.get("N", 0)), np.shape(parameters.diffraction_patterns))
+        self._settings.check_inference_groups(int(model.get("gridsize", 1)))
         scan = scan_from_reconstruct_input(parameters, with_object=False)
         job = ReconstructJob(bundle=self._model_path, scan=scan, config=config, backend=backend)
-        goal = self.get_progress_goal()
         produced = False
-        for message in run_in_child(_RECONSTRUCT_ENTRY, job, log_level=_child_log_level()):
-            if message[0] == "stage":
-                logger.info("PtychoPINN-Next %s: %s", self._name, message[1])
-            elif message[0] == "reconstruction":
-                _, obj, weight, origin, used_backend = message
-                logger.info("PtychoPINN-Next %s: reconstructed with backend '%s'", self._name, used_backend)
-                product = product_with_object(parameters, obj, weight, origin)
-                produced = True
-                yield ReconstructOutput(product=product, progress=goal)
+        entry = run_in_child(_RECONSTRUCT_ENTRY, job, log_level=_child_log_level(), heartbeat=True)
+        with closing(entry) as messages:
+            for message in messages:
+                if self._stop_requested():
+                    logger.warning("PtychoPINN-Next %s: reconstruction cancelled; the product is unchanged", self._name)
+                    return
+                if message[0] == "stage":
+                    logger.info("PtychoPINN-Next %s: %s", self._name, message[1])
+                elif message[0] == "reconstruction":
+                    _, obj, weight, origin, used_backend = message
+                    logger.info("PtychoPINN-Next %s: reconstructed with backend '%s'", self._name, used_backend)
+                    product = product_with_object(
+                        parameters, obj, weight, origin, valid_threshold=config.valid_threshold
+                    )
+                    produced = True
+                    yield ReconstructOutput(product=product, progress=PROGRESS_GOAL)
         if not produced:
             raise RuntimeError(f"PtychoPINN-Next {self._name}: the worker process ended without a reconstruction")
 
@@ -120,7 +167,7 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
 
     def load_model_from_file(self, file_path: Path) -> None:
         path = Path(file_path)
-        self._inference_backend(path)  # fails fast: bundle unreadable or its backend not installed
+        self._inference_backend(path, backends.bundle_manifest(path))  # fails fast: unreadable, backend missing
         self._model_path = path
         logger.info("PtychoPINN-Next %s: model bundle %s selected", self._name, path)
 
@@ -154,45 +201,73 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
         )
 
     def train(self, input_path: Path, output_path: Path) -> Iterator[TrainOutput]:
-        data = _training_data_file(Path(input_path))
+        try:
+            yield from self._train(Path(input_path), Path(output_path))
+        except Exception as exc:
+            _report_failure(self._name, "training", exc)
+            raise
+
+    def _train(self, input_path: Path, output_path: Path) -> Iterator[TrainOutput]:
+        data = _training_data_file(input_path)
         training_config = self._settings.training_config()
-        # N is validated again in the child with the data's pattern size.
-        model_config = self._settings.model_config(model_type=self._model_type, N=64)
+        size = _npz_pattern_size(data)
+        # Checked here against the data's pattern size when the file header shows it; again in the child.
+        model_config = self._settings.model_config(model_type=self._model_type, N=size or 64)
+        self._settings.check_training_groups()
         backend = backends.resolve_training_backend(self._settings.requested_training_backend())
-        output = _bundle_destination(Path(output_path))
+        output = _bundle_destination(output_path)
         job = TrainJob(
             data=data, output=output, model_config=model_config, training_config=training_config, backend=backend
         )
-        goal = self.get_progress_goal()
         saved = False
-        for message in run_in_child(_TRAIN_ENTRY, job, log_level=_child_log_level()):
-            tag = message[0]
-            if tag == "stage":
-                logger.info("PtychoPINN-Next %s: %s", self._name, message[1])
-            elif tag == "history":
-                _, history, epochs_run, used_backend = message
-                train_loss = [LossValue(epoch=i, value=float(v)) for i, v in enumerate(history.get("loss", []))]
-                val_loss = [LossValue(epoch=i, value=float(v)) for i, v in enumerate(history.get("val_loss", []))]
-                logger.info(
-                    "PtychoPINN-Next %s: trained %d epochs with backend '%s'; final loss %s",
-                    self._name,
-                    epochs_run,
-                    used_backend,
-                    f"{train_loss[-1].value:.6g}" if train_loss else "n/a",
-                )
-                yield TrainOutput(training_loss=train_loss, validation_loss=val_loss, progress=goal)
-            elif tag == "model_saved":
-                self._model_path = Path(message[1])
-                saved = True
-                logger.info("PtychoPINN-Next %s: model bundle written to %s", self._name, self._model_path)
+        try:
+            entry = run_in_child(_TRAIN_ENTRY, job, log_level=_child_log_level(), heartbeat=True)
+            with closing(entry) as messages:
+                for message in messages:
+                    tag = message[0]
+                    if self._stop_requested():
+                        logger.warning("PtychoPINN-Next %s: training cancelled; no model written", self._name)
+                        return
+                    if tag == TAG_HEARTBEAT:
+                        yield TrainOutput(training_loss=[], validation_loss=[], progress=0)
+                    elif tag == "stage":
+                        logger.info("PtychoPINN-Next %s: %s", self._name, message[1])
+                    elif tag == "history":
+                        yield self._history_output(message)
+                    elif tag == "model_saved":
+                        self._model_path = Path(message[1])
+                        saved = True
+                        logger.info("PtychoPINN-Next %s: model bundle written to %s", self._name, self._model_path)
+        finally:
+            if not saved:
+                _remove_partial_files(output)
         if not saved:
             raise RuntimeError(f"PtychoPINN-Next {self._name}: the worker process ended without saving a model")
 
+    def _history_output(self, message: tuple[Any, ...]) -> TrainOutput:
+        _, history, epochs_run, used_backend = message
+        train_loss = [LossValue(epoch=i, value=float(v)) for i, v in enumerate(history.get("loss", []))]
+        val_loss = [LossValue(epoch=i, value=float(v)) for i, v in enumerate(history.get("val_loss", []))]
+        for loss in train_loss:
+            logger.info("PtychoPINN-Next %s: epoch %d loss %.6g", self._name, loss.epoch + 1, loss.value)
+        logger.info(
+            "PtychoPINN-Next %s: trained %d epochs with backend '%s'; final loss %s",
+            self._name,
+            epochs_run,
+            used_backend,
+            f"{train_loss[-1].value:.6g}" if train_loss else "n/a",
+        )
+        return TrainOutput(training_loss=train_loss, validation_loss=val_loss, progress=PROGRESS_GOAL)
+
     # ------------------------------------------------------------------ helpers
-    def _inference_backend(self, bundle: Path) -> str | None:
-        """Check the bundle and the backend that will read it; return the explicit backend or None."""
+    def _inference_backend(self, bundle: Path, manifest: dict[str, Any]) -> str | None:
+        """Check the bundle's backend and the one that will read it; return the explicit backend or None."""
         requested = self._settings.requested_inference_backend()
-        written_by = backends.bundle_backend(bundle)
+        written_by = manifest.get("backend")
+        if not isinstance(written_by, str) or not written_by:
+            from ptychopinn.errors import BundleError
+
+            raise BundleError(f"{bundle}: manifest.json has no 'backend' field")
         if requested is None:
             from ptychopinn.errors import BackendNotInstalledError, UnknownBackendError
 
@@ -255,13 +330,52 @@ def _bundle_destination(output_path: Path) -> Path:
 
 
 def _atomic_copy(source: Path, destination: Path) -> None:
+    """Copy with core's atomic writer (temporary file, fsync, rename; mode follows the umask)."""
+    from ptychopinn._atomic import atomic_write
+
     destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
-    os.close(fd)
+    with open(source, "rb") as src, atomic_write(destination) as dst:
+        shutil.copyfileobj(src, dst)
+
+
+def _remove_partial_files(destination: Path) -> None:
+    """Remove temporary files core's atomic writer may leave for ``destination`` when its process is killed."""
+    for leftover in destination.parent.glob(f".{destination.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+            logger.info("PtychoPINN-Next: removed the partial file %s", leftover)
+
+
+def _report_failure(name: str, action: str, exc: BaseException) -> None:
+    """Log on the library's logger, whose records Ptychodus shows in its processing view (not only the terminal)."""
+    logger.error("PtychoPINN-Next %s: %s failed: %s: %s", name, action, type(exc).__name__, exc)
+
+
+def _check_pattern_size(bundle: Path, model_N: int, shape: tuple[int, ...]) -> None:
+    from ptychopinn.errors import ScanDataError
+
+    if model_N and len(shape) == 3 and shape[1:] != (model_N, model_N):
+        raise ScanDataError(
+            f"The model bundle {bundle} was trained on {model_N} x {model_N} diffraction patterns but Ptychodus's "
+            f"patterns are {shape[1]} x {shape[2]}. Crop or bin the detector to {model_N} x {model_N} in Ptychodus's "
+            "diffraction settings, or train a model on patterns of this size."
+        )
+
+
+def _npz_pattern_size(path: Path) -> int | None:
+    """Pattern side N from the header of a scan NPZ (nothing loaded); None when it cannot be told."""
     try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, destination)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            member = next((f"{k}.npy" for k in ("diffraction", "diff3d") if f"{k}.npy" in names), None)
+            if member is None:
+                return None
+            with zf.open(member) as handle:
+                major, _ = np.lib.format.read_magic(handle)
+                reader = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+                shape, _, _ = reader(handle)
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return None  # the child's reader reports what is wrong with the file
+    if len(shape) == 3 and shape[1] == shape[2]:
+        return int(shape[1])
+    return None

@@ -11,10 +11,15 @@ only:
 - the child is started with ``multiprocessing.get_context("spawn")`` and calls
   ``"module:function"(payload, queue)``; the parent never imports that module;
 - messages are tagged tuples on a ``multiprocessing`` queue: ``("log", levelno, logger,
-  message)`` is re-emitted on the parent's logger of the same name; ``("error", type name,
+  message)`` is re-emitted in the parent on ``ptychopinn_ptychodus.worker.<logger>`` (so core's
+  ``ptychopinn.*`` records do not land on the logger of Ptychodus's built-in ``PtychoPINN``
+  library, and follow this library's log level); ``("error", type name,
   message, traceback)`` raises :class:`ChildProcessFailed` in the parent; every other tag
   is yielded to the caller; ``None`` ends the stream;
+- with ``heartbeat=True`` a ``("heartbeat",)`` message is yielded whenever nothing arrived
+  for half a second, so a caller can check for cancellation while the child works;
 - when the caller stops iterating (cancel, exception, normal end), the child gets SIGTERM
+  (which the child turns into ``SystemExit``, so atomic writers remove their temporary files)
   and, after a grace period, SIGKILL.
 
 Payloads and messages contain only numpy arrays, frozen dataclasses and builtins.
@@ -26,16 +31,20 @@ import importlib
 import logging
 import multiprocessing
 import queue as queue_module
+import signal
 import traceback
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["TAG_ERROR", "TAG_LOG", "ChildProcessFailed", "run_in_child"]
+__all__ = ["TAG_ERROR", "TAG_HEARTBEAT", "TAG_LOG", "WORKER_LOGGER", "ChildProcessFailed", "run_in_child"]
 
 logger = logging.getLogger(__name__)
 
 TAG_LOG = "log"
 TAG_ERROR = "error"
+TAG_HEARTBEAT = "heartbeat"
+WORKER_LOGGER = "ptychopinn_ptychodus.worker"
+"""Parent-side logger under which the child's records are re-emitted."""
 
 _POLL_S = 0.5
 
@@ -65,8 +74,17 @@ class _QueueLogHandler(logging.Handler):
             pass
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(f"stopped by the parent (signal {signum})")
+
+
+def _parent_logger_name(name: str) -> str:
+    return name if name.startswith("ptychopinn_ptychodus") else f"{WORKER_LOGGER}.{name}"
+
+
 def _child_main(entry_point: str, payload: Any, channel: Any, log_level: int) -> None:
     """Target of the spawned process: forward logs, run the entry point, always send the sentinel."""
+    signal.signal(signal.SIGTERM, _terminate)
     handler = _QueueLogHandler(channel)
     handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger()
@@ -95,6 +113,7 @@ def run_in_child(
     *,
     log_level: int | None = None,
     terminate_grace_s: float = 10.0,
+    heartbeat: bool = False,
 ) -> Iterator[tuple[Any, ...]]:
     """Run ``entry_point(payload, queue)`` in a spawned child; yield its non-log messages.
 
@@ -108,6 +127,8 @@ def run_in_child(
         Level of the child's root logger (default: the parent's effective root level).
     terminate_grace_s : float
         Seconds between SIGTERM and SIGKILL when the child must be stopped.
+    heartbeat : bool
+        Yield ``("heartbeat",)`` after every half second without a message.
 
     Yields
     ------
@@ -143,13 +164,15 @@ def run_in_child(
                             child_traceback="",
                         ) from None
                 else:
+                    if heartbeat:
+                        yield (TAG_HEARTBEAT,)
                     continue
             if item is None:
                 return
             tag = item[0]
             if tag == TAG_LOG:
                 _, levelno, name, message = item
-                logging.getLogger(name).log(levelno, message)
+                logging.getLogger(_parent_logger_name(name)).log(levelno, message)
             elif tag == TAG_ERROR:
                 _, error_type, message, child_traceback = item
                 logger.debug("PtychoPINN worker traceback:\n%s", child_traceback)

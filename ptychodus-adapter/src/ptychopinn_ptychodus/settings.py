@@ -218,6 +218,15 @@ class PtychoPINNNextSettings:
             },
         )
 
+    # ------------------------------------------------------------ cross-checks
+    def check_training_groups(self) -> None:
+        """``[PtychoPINNNextTraining] NumNeighbors`` must supply ``GridSize**2 - 1`` partners."""
+        _check_neighbours(self.grid_size.get_value(), self.train_neighbors.get_value(), GROUP_TRAINING, "GridSize")
+
+    def check_inference_groups(self, model_gridsize: int) -> None:
+        """``[PtychoPINNNextInference] NumNeighbors`` against the gridsize the model was trained with."""
+        _check_neighbours(model_gridsize, self.inference_neighbors.get_value(), GROUP_INFERENCE, None)
+
     # ----------------------------------------------------------------- backends
     @staticmethod
     def backend_choices() -> list[str]:
@@ -233,6 +242,17 @@ class PtychoPINNNextSettings:
     def requested_inference_backend(self) -> str | None:
         """The inference backend setting: None for ``auto`` (= the bundle's backend), else the canonical name."""
         return _requested(self.inference_backend.get_value())
+
+
+def _check_neighbours(gridsize: int, neighbours: int, group: str, gridsize_key: str | None) -> None:
+    partners = gridsize * gridsize - 1
+    if gridsize > 1 and neighbours < partners:
+        source = f"[{GROUP_MODEL}] {gridsize_key} = {gridsize}" if gridsize_key else f"the model's gridsize {gridsize}"
+        raise SettingsError(
+            f"Invalid PtychoPINN-Next setting [{group}] NumNeighbors = {neighbours}: {source} groups "
+            f"{gridsize * gridsize} patterns, i.e. {partners} partners drawn from the K nearest neighbours; "
+            f"set NumNeighbors >= {partners}."
+        )
 
 
 def _requested(value: str) -> str | None:

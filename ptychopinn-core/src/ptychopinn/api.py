@@ -215,7 +215,7 @@ def load_model(
         The bundle's backend is not installed (the message says what to install).
     """
     from ptychopinn.bundle.io import read_manifest, with_backend
-    from ptychopinn.plugins.names import canonical_name, install_hint
+    from ptychopinn.plugins.names import KNOWN_BACKENDS, canonical_name, install_hint
 
     manifest = read_manifest(path)
     writer = str(manifest["backend"])
@@ -225,13 +225,13 @@ def load_model(
     except UnknownBackendError as exc:
         if backend:
             raise
-        dist = manifest.get("backend_distribution") or writer
+        # Install advice comes only from the project's table of known backends, never from the file.
         raise BackendNotInstalledError(
             f"{path}: this model was written by backend '{writer}', which is not installed. "
-            f"{install_hint(writer, str(dist))} Or load it explicitly with another installed backend "
+            f"{install_hint(writer)} Or load it explicitly with another installed backend "
             f"(load_model(path, backend=...), --backend).",
             backend=writer,
-            distribution=str(dist),
+            distribution=KNOWN_BACKENDS.get(writer, writer),
         ) from exc
     except BackendNotInstalledError as exc:
         if backend:

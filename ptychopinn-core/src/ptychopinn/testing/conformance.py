@@ -15,7 +15,9 @@ Tiers (test-name prefixes, so ``-k contract`` selects one):
   hook signatures validated by pluggy; required hooks present.
 - ``numerics``: ``reassemble`` agrees with core's numpy stitcher; the optional
   ``ptychopinn_physics_forward`` hook agrees with :func:`ptychopinn.physics.forward_amplitude`
-  (relative 1e-5); ``infer`` of a briefly trained model is finite and shaped right.
+  (relative 1e-5); the optional ``ptychopinn_refinement_operator`` hook's loss and gradients
+  agree with :class:`ptychopinn.refinement.NumpyRefinementOperator` (relative 1e-4);
+  ``infer`` of a briefly trained model is finite and shaped right.
 - ``smoke``: a few training epochs give a finite, decreasing loss; save -> load gives
   identical ``infer`` output; two runs with one seed give the same weights.
 """
@@ -34,9 +36,16 @@ import pytest
 from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
 from ptychopinn.data.scan import ScanData
 from ptychopinn.plugins.backend import Backend
-from ptychopinn.results import TrainedModel
+from ptychopinn.refinement import NumpyRefinementOperator, RefinementOperator, RefinementProblem, RefinementState
+from ptychopinn.results import CanvasSpec, TrainedModel
 
-__all__ = ["FRAMEWORK_MODULES", "BackendConformance"]
+__all__ = [
+    "FRAMEWORK_MODULES",
+    "BackendConformance",
+    "reference_finite_differences",
+    "refinement_gradient_errors",
+    "refinement_test_problem",
+]
 
 FRAMEWORK_MODULES: tuple[str, ...] = ("tensorflow", "keras", "torch", "lightning", "jax", "pytorch_lightning")
 """Top-level modules a plugin module must not import."""
@@ -65,8 +74,11 @@ class BackendConformance:
     reassemble_rtol: ClassVar[float] = 1e-5
     """Relative tolerance of the reassembly comparison."""
 
+    refinement_rtol: ClassVar[float] = 1e-4
+    """Relative tolerance of the refinement loss and gradients (float32 on the backend's device)."""
+
     backend_options: ClassVar[Any] = None
-    """Options passed to train/infer/load (backend-owned)."""
+    """Options passed to train/infer/load/refinement_operator (backend-owned)."""
 
     # ----------------------------------------------------------------- fixtures
     @pytest.fixture(autouse=True)
@@ -193,6 +205,21 @@ class BackendConformance:
             assert got is not None and got.shape == ref.shape, (None if got is None else got.shape, ref.shape)
             np.testing.assert_allclose(got, ref, rtol=self.forward_rtol, atol=self.forward_rtol * np.max(ref))
 
+    def test_numerics_refinement_gradients_match_reference(self, backend: Backend) -> None:
+        if not backend.implements("ptychopinn_refinement_operator"):
+            pytest.skip("backend does not implement the optional ptychopinn_refinement_operator hook (API 1.1); "
+                        "refinement uses core's numpy reference operator")
+        problem, state = refinement_test_problem()
+        before = state.copy()
+        operator = backend.refinement_operator(problem, self.backend_options)
+        assert operator.name == backend.name, f"operator.name {operator.name!r} is not the backend's name"
+        indices = np.random.default_rng(4).permutation(problem.n_patterns)[: problem.n_patterns - 3]
+        errors = refinement_gradient_errors(operator, problem, state, indices)
+        for key in ("object", "probe", "positions"):
+            np.testing.assert_array_equal(getattr(state, key), getattr(before, key), err_msg=f"state.{key} modified")
+        bad = {name: err for name, err in errors.items() if not err <= self.refinement_rtol}
+        assert not bad, f"refinement operator differs from the numpy reference (max relative errors): {errors}"
+
     def test_numerics_infer_finite_and_shaped(self, backend: Backend, trained: TrainedModel, scan: ScanData) -> None:
         data = self._grouped(scan)
         pred = backend.infer(trained, data, InferenceConfig(), self.backend_options)
@@ -231,3 +258,113 @@ class BackendConformance:
         assert set(again.weights) == set(trained.weights)
         for name, value in trained.weights.items():
             np.testing.assert_allclose(again.weights[name], value, rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+# --------------------------------------------------------------------------- refinement helpers
+def refinement_test_problem(
+    *, N: int = 16, n_patterns: int = 12, seed: int = 0
+) -> tuple[RefinementProblem, RefinementState]:
+    """A small random refinement problem that reaches every branch of the robust loss.
+
+    Random complex object on a canvas with a non-zero origin, random complex probe, sub-pixel
+    positions (fractions away from 0 and 1, so finite differences do not cross a pixel), and
+    Poisson counts of the predicted intensity times a random factor in [0.3, 6] per pixel: many
+    pixels lie in the Taylor branch (``a < ROBUST_FRACTION sqrt(k)``), and pixel row 0 of every
+    pattern measures 0 counts.
+
+    Returns
+    -------
+    problem : RefinementProblem
+        (M, N, N) float32 amplitudes.
+    state : RefinementState
+        Object (H, W) complex128, probe (N, N) complex128, positions (M, 2) float64.
+    """
+    rng = np.random.default_rng(seed)
+    H, W = 3 * N + 3, 3 * N + 7
+    canvas = CanvasSpec(shape=(H, W), origin=(-5, 3))
+    obj = rng.uniform(0.3, 1.0, (H, W)) * np.exp(1j * rng.uniform(-np.pi, np.pi, (H, W)))
+    probe = 5.0 * (rng.standard_normal((N, N)) + 1j * rng.standard_normal((N, N)))
+    low = np.array(canvas.origin, dtype=np.float64) + N / 2 + 1
+    span = np.array([W, H], dtype=np.float64) - N - 3
+    positions = low + rng.integers(0, span.astype(np.int64), (n_patterns, 2)) + rng.uniform(0.1, 0.9, (n_patterns, 2))
+    state = RefinementState(object=obj, probe=probe, positions=positions)
+    empty = RefinementProblem(amplitudes=np.zeros((n_patterns, N, N), np.float32), canvas=canvas)
+    intensity = NumpyRefinementOperator(empty).predicted_amplitudes(state, np.arange(n_patterns)) ** 2
+    counts = rng.poisson(intensity * rng.uniform(0.3, 6.0, intensity.shape)).astype(np.float64)
+    counts[:, 0, :] = 0
+    return RefinementProblem(amplitudes=np.sqrt(counts).astype(np.float32), canvas=canvas), state
+
+
+def refinement_gradient_errors(
+    operator: RefinementOperator, problem: RefinementProblem, state: RefinementState, indices: np.ndarray
+) -> dict[str, float]:
+    """Max relative errors of ``operator`` against core's numpy reference on one batch.
+
+    Each gradient is compared as ``max |g - g_ref| / max |g_ref|`` (probe and positions
+    requested); a missing or misshapen array counts as error ``inf``.
+
+    Returns
+    -------
+    dict
+        ``loss``, ``object``, ``probe``, ``positions`` -> float.
+    """
+    ref = NumpyRefinementOperator(problem).gradients(state, indices, probe=True, positions=True)
+    got = operator.gradients(state, indices, probe=True, positions=True)
+
+    def rel(a: Any, b: np.ndarray) -> float:
+        if a is None or np.shape(a) != b.shape:
+            return float("inf")
+        return float(np.max(np.abs(np.asarray(a) - b)) / np.max(np.abs(b)))
+
+    return {
+        "loss": abs(float(got.loss) - ref.loss) / abs(ref.loss),
+        "object": rel(got.object_gradient, ref.object_gradient),
+        "probe": rel(got.probe_gradient, ref.probe_gradient),  # type: ignore[arg-type]
+        "positions": rel(got.position_gradient, ref.position_gradient),  # type: ignore[arg-type]
+    }
+
+
+def reference_finite_differences(
+    problem: RefinementProblem, state: RefinementState, indices: np.ndarray, *,
+    object_pixels: np.ndarray, probe_pixels: np.ndarray, eps: float = 1e-6,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Central finite differences of the reference's robust loss (float64).
+
+    Parameters
+    ----------
+    object_pixels, probe_pixels : (K, 2) int, (row, column) of the entries to differentiate
+    eps : float
+        Step, in the units of each variable.
+
+    Returns
+    -------
+    d_object, d_probe : (K,) complex128
+        ``dL/dz* = (dL/dRe z + i dL/dIm z) / 2`` at the given pixels.
+    d_positions : (B, 2) float64
+        dL/d(x, y) of every batch pattern.
+    """
+    op = NumpyRefinementOperator(problem)
+
+    def loss(s: RefinementState) -> float:
+        return op.gradients(s, indices).loss
+
+    def wirtinger(key: str, pixels: np.ndarray) -> np.ndarray:
+        out = np.empty(len(pixels), dtype=np.complex128)
+        for n, (r, c) in enumerate(pixels):
+            parts = []
+            for step in (eps, 1j * eps):
+                plus, minus = state.copy(), state.copy()
+                getattr(plus, key)[r, c] += step
+                getattr(minus, key)[r, c] -= step
+                parts.append((loss(plus) - loss(minus)) / (2 * eps))
+            out[n] = 0.5 * (parts[0] + 1j * parts[1])
+        return out
+
+    d_pos = np.empty((len(indices), 2))
+    for b, m in enumerate(indices):
+        for axis in (0, 1):
+            plus, minus = state.copy(), state.copy()
+            plus.positions[m, axis] += eps
+            minus.positions[m, axis] -= eps
+            d_pos[b, axis] = (loss(plus) - loss(minus)) / (2 * eps)
+    return wirtinger("object", object_pixels), wirtinger("probe", probe_pixels), d_pos

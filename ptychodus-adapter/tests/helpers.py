@@ -104,3 +104,30 @@ def child_that_waits(payload, channel) -> None:
     logging.getLogger("ptychopinn_ptychodus.test_child").warning("child says %s", payload)
     channel.put(("pid", os.getpid()))
     time.sleep(600)
+
+
+def write_tiny_scan(path, *, n_patterns: int = 49, seed: int = 0, jitter: bool = True):
+    """A small simulated scan file (64 x 64 patterns) in core's format; returns (path, ScanData)."""
+    from ptychopinn.data.npz import write_scan
+    from ptychopinn.simulate import simulate_scan
+
+    kind = "jittered" if jitter else "raster"
+    scan = simulate_scan(N=64, object_kind="lines", probe_kind="disk", scan_kind=kind, n_patterns=n_patterns, seed=seed)
+    return write_scan(path, scan), scan
+
+
+def real_backends() -> list[str]:
+    """Installed real PtychoPINN backends (the fixture test backends are not real ones)."""
+    from ptychopinn.plugins.registry import installed_backends
+
+    return [name for name in ("pytorch", "tensorflow") if name in installed_backends()]
+
+
+def ptychodus_settings(path, algorithm: str, **groups: dict) -> None:
+    """Write a Ptychodus settings.ini: [Processing] Algorithm plus the given {group: {key: value}}."""
+    lines = ["[Processing]", f"Algorithm = {algorithm}", ""]
+    for group, values in groups.items():
+        lines.append(f"[{group}]")
+        lines.extend(f"{key} = {value}" for key, value in values.items())
+        lines.append("")
+    path.write_text("\n".join(lines))

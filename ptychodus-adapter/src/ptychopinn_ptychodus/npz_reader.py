@@ -5,9 +5,10 @@ pixels (core convention: patch pixel N/2 sits on the position), ``probeGuess`` a
 ``objectGuess``; it has no physical units. In Ptychodus it becomes:
 
 - diffraction patterns: **counts** = amplitude**2 (float32), indexes = ``scan_index`` or 0..M-1;
-- a product whose object array has pixel (0, 0) at the file's pixel (0, 0) (``objectGuess``, or
-  an all-ones array covering every patch when the file has none, starting at the file pixel
-  given by :attr:`ScanGeometry.object_origin_px`); positions in metres:
+- a product whose object is an all-ones start (never the file's ``objectGuess``, so that a
+  reconstruction cannot show ground truth where no patch reached) on the ``objectGuess`` pixel
+  grid (pixel (0, 0) = the file's pixel (0, 0)), or, without one, covering every patch from the
+  file pixel :attr:`ScanGeometry.object_origin_px`; positions in metres:
   ``x_m = (x_px - 0.5) * pixel_size_m`` where ``x_px - 0.5`` is Ptychodus's (N-1)/2-centred
   pixel, computed once by :func:`ptychopinn.data.ptychodus_import.positions_to_ptychodus_pixels`;
 - physical geometry from optional scalar keys ``pixel_size_m``, ``photon_energy_eV``,
@@ -38,11 +39,11 @@ __all__ = [
     "DEFAULT_PHOTON_ENERGY_EV",
     "DEFAULT_PIXEL_SIZE_M",
     "ScanGeometry",
+    "read_for_ptychodus",
     "read_scan_file",
     "register_file_readers",
     "scan_geometry",
     "scan_to_ptychodus",
-    "write_batch_inputs",
 ]
 
 DEFAULT_PIXEL_SIZE_M: Final = 10e-9
@@ -133,9 +134,9 @@ def scan_to_ptychodus(scan: ScanData, geometry: ScanGeometry, name: str) -> tupl
     )
     H, W = geometry.object_shape
     x0, y0 = geometry.object_origin_px
-    array = (
-        np.asarray(scan.object, dtype=np.complex64) if scan.object is not None else np.ones((H, W), dtype=np.complex64)
-    )
+    # A blank start (never the file's objectGuess): where no patch reaches, a reconstruction keeps
+    # the input object, which must not show the ground truth. Supervised training reads the file.
+    array = np.ones((H, W), dtype=np.complex64)
     # Ptychodus: object pixel j sits at centre + (j - (W-1)/2) dx; we want file pixel x0 + j at (x0 + j) dx
     center = ObjectCenter(x_m=(x0 + (W - 1) / 2) * dx, y_m=(y0 + (H - 1) / 2) * dx)
     counts = np.square(np.asarray(scan.diffraction, dtype=np.float32))
@@ -161,28 +162,12 @@ def scan_to_ptychodus(scan: ScanData, geometry: ScanGeometry, name: str) -> tupl
     return diffraction, product
 
 
-def _read(path: Path) -> tuple[Any, Any, ScanData]:
+def read_for_ptychodus(path: Path) -> tuple[Any, Any, ScanData]:
+    """(AssembledDiffractionData, Product, ScanData) of a scan file (see the module docstring)."""
     path = Path(path)
     scan = read_scan_file(path)
     diffraction, product = scan_to_ptychodus(scan, scan_geometry(path, scan), path.stem)
     return diffraction, product, scan
-
-
-def write_batch_inputs(scan_file: Path, directory: Path) -> tuple[Path, Path]:
-    """Write ``diffraction.h5`` and ``product.h5`` (Ptychodus's batch-mode layout) for a scan file.
-
-    Returns the two paths. ``settings.ini`` is left to the caller.
-    """
-    from ptychodus.api.io import StandardFileLayout, save_diffraction_data, save_product
-
-    diffraction, product, _ = _read(Path(scan_file))
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    diffraction_path = directory / StandardFileLayout.DIFFRACTION
-    product_path = directory / StandardFileLayout.PRODUCT
-    save_diffraction_data(diffraction_path, diffraction)
-    save_product(product_path, product)
-    return diffraction_path, product_path
 
 
 def _readers() -> tuple[Any, Any]:
@@ -201,7 +186,7 @@ def _readers() -> tuple[Any, Any]:
         """Diffraction patterns (counts) of a PtychoPINN scan file."""
 
         def read(self, file_path: Path) -> DiffractionDataset:
-            diffraction, product, scan = _read(Path(file_path))
+            diffraction, product, scan = read_for_ptychodus(Path(file_path))
             patterns = diffraction.get_patterns()
             metadata = DiffractionMetadata(
                 num_patterns_per_array=[scan.n_patterns],
@@ -223,7 +208,7 @@ def _readers() -> tuple[Any, Any]:
         """Positions, probe and object (or a blank object covering the scan) of a PtychoPINN scan file."""
 
         def read(self, file_path: Path) -> Product:
-            return _read(Path(file_path))[1]
+            return read_for_ptychodus(Path(file_path))[1]
 
     return ScanDiffractionReader(), ScanProductReader()
 

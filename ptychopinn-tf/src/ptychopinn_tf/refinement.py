@@ -18,6 +18,8 @@ float64.
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Callable
 
 import numpy as np
 from ptychopinn.refinement.operator import ROBUST_FRACTION
@@ -30,8 +32,8 @@ from ptychopinn_tf.runtime import apply_threads
 
 tf, _ = tf_keras()
 
-__all__ = ["TFRefinementOperator", "batch_loss", "bilinear", "gather_windows", "robust_half_deviance",
-           "window_corners"]
+__all__ = ["TFRefinementOperator", "batch_loss", "bilinear", "gather_windows", "loss_and_gradients",
+           "robust_half_deviance", "window_corners"]
 
 NAME = "tensorflow"
 
@@ -132,6 +134,28 @@ def batch_loss(
     return tf.reduce_sum(robust_half_deviance(tf.cast(tf.abs(field), tf.float64), k))
 
 
+def loss_and_gradients(
+    obj: tf.Tensor, probe: tf.Tensor, positions: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor,
+    amplitudes: tf.Tensor, *, with_probe: bool, with_positions: bool,
+) -> tuple[tf.Tensor, list[tf.Tensor]]:
+    """:func:`batch_loss` and its gradients in core's convention, by ``tf.GradientTape``.
+
+    Returns
+    -------
+    loss : () float64
+    gradients : list
+        dL/dobj* (h, w) complex64, then dL/dP* (N, N) complex64 if ``with_probe``, then
+        dL/d(x, y) (B, 2) float64 if ``with_positions``. The tape gives ``2 dL/dz*`` for
+        complex sources; the complex ones are halved here.
+    """
+    sources = [obj] + ([probe] if with_probe else []) + ([positions] if with_positions else [])
+    with tf.GradientTape() as tape:
+        tape.watch(sources)
+        loss = batch_loss(obj, probe, positions, rows, cols, amplitudes)
+    grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, sources)]
+    return loss, [0.5 * g if g.dtype.is_complex else g for g in grads]
+
+
 class TFRefinementOperator:
     """Loss and Wirtinger gradients of refinement minibatches, by ``tf.GradientTape``.
 
@@ -141,7 +165,9 @@ class TFRefinementOperator:
         Its amplitudes are copied to the device once.
     options : TFOptions, mapping or None
         ``inference_device`` chooses the device (as for ``infer``; None = TensorFlow's
-        placement), ``intra_op_threads`` / ``inter_op_threads`` the CPU threads.
+        placement), ``intra_op_threads`` / ``inter_op_threads`` the CPU threads. The step is a
+        ``tf.function`` (one trace per combination of requested gradients); ``jit_compile`` is
+        not used, since the object window changes shape from batch to batch.
     """
 
     name: str = NAME
@@ -154,9 +180,23 @@ class TFRefinementOperator:
         shifted = np.fft.ifftshift(np.asarray(problem.amplitudes), axes=(-2, -1))
         with self._on_device():
             self._amplitudes = tf.constant(np.ascontiguousarray(shifted, dtype=np.float32))
+        self._steps: dict[tuple[bool, bool], Callable] = {}
 
     def _on_device(self) -> contextlib.AbstractContextManager:
         return tf.device(self.device) if self.device else contextlib.nullcontext()
+
+    def _step(self, probe: bool, positions: bool) -> Callable:
+        """The compiled :func:`loss_and_gradients` for one combination of requested gradients."""
+        if (probe, positions) not in self._steps:
+            N = self.problem.N
+            spec = (
+                tf.TensorSpec((None, None), tf.complex64), tf.TensorSpec((N, N), tf.complex64),
+                tf.TensorSpec((None, 2), tf.float64), tf.TensorSpec((None,), tf.int64),
+                tf.TensorSpec((None,), tf.int64), tf.TensorSpec((None, N, N), tf.float32),
+            )
+            step = functools.partial(loss_and_gradients, with_probe=probe, with_positions=positions)
+            self._steps[(probe, positions)] = tf.function(step, input_signature=spec)
+        return self._steps[(probe, positions)]
 
     def gradients(
         self, state: RefinementState, indices: np.ndarray, *, probe: bool = False, positions: bool = False
@@ -189,26 +229,18 @@ class TFRefinementOperator:
         r0, c0 = int(rows.min()), int(cols.min())
         r1, c1 = int(rows.max()) + N + 1, int(cols.max()) + N + 1
         with self._on_device():
-            obj = tf.constant(state.object[r0:r1, c0:c1], dtype=tf.complex64)
-            prb = tf.constant(state.probe, dtype=tf.complex64)
-            pos = tf.constant(state.positions[idx], dtype=tf.float64)
-            amps = tf.gather(self._amplitudes, idx)
-            sources = [obj] + ([prb] if probe else []) + ([pos] if positions else [])
-            with tf.GradientTape() as tape:
-                tape.watch(sources)
-                loss = batch_loss(obj, prb, pos, tf.constant(rows - r0), tf.constant(cols - c0), amps)
-            grads = [_numpy(g) for g in tape.gradient(loss, sources)]
+            loss, grads = self._step(probe, positions)(
+                tf.constant(state.object[r0:r1, c0:c1], dtype=tf.complex64),
+                tf.constant(state.probe, dtype=tf.complex64),
+                tf.constant(state.positions[idx], dtype=tf.float64),
+                tf.constant(rows - r0), tf.constant(cols - c0),
+                tf.gather(self._amplitudes, idx),
+            )
         g_obj = np.zeros(self.problem.canvas.shape, dtype=np.complex128)
-        g_obj[r0:r1, c0:c1] = 0.5 * grads[0]  # tape gradient = 2 dL/dO*
+        g_obj[r0:r1, c0:c1] = grads[0].numpy()
         return BatchGradients(
             loss=float(loss.numpy()),
             object_gradient=g_obj,
-            probe_gradient=0.5 * grads[1].astype(np.complex128) if probe else None,
-            position_gradient=grads[-1].astype(np.float64) if positions else None,
+            probe_gradient=grads[1].numpy().astype(np.complex128) if probe else None,
+            position_gradient=grads[-1].numpy().astype(np.float64) if positions else None,
         )
-
-
-def _numpy(t: tf.Tensor | tf.IndexedSlices | None) -> np.ndarray:
-    if t is None:  # pragma: no cover - the loss depends on every source
-        raise RuntimeError("refinement: autograd produced no gradient")
-    return tf.convert_to_tensor(t).numpy()

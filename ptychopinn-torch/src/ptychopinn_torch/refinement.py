@@ -25,8 +25,8 @@ from ptychopinn.results import CanvasSpec
 from ptychopinn_torch.inference import inference_device
 from ptychopinn_torch.options import TorchOptions, resolve_options
 
-__all__ = ["TorchRefinementOperator", "batch_loss", "bilinear", "gather_windows", "robust_half_deviance",
-           "window_corners"]
+__all__ = ["TorchRefinementOperator", "batch_loss", "bilinear", "gather_windows", "loss_and_gradients",
+           "robust_half_deviance", "window_corners"]
 
 NAME = "pytorch"
 
@@ -125,6 +125,30 @@ def batch_loss(
     return robust_half_deviance(field.abs().to(torch.float64), k).sum()
 
 
+def loss_and_gradients(
+    obj: torch.Tensor, probe: torch.Tensor, positions: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
+    amplitudes: torch.Tensor, *, with_probe: bool, with_positions: bool,
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """:func:`batch_loss` and its gradients in core's convention, by ``torch.autograd.grad``.
+
+    Returns
+    -------
+    loss : () float64
+    gradients : list
+        dL/dobj* (h, w) complex, then dL/dP* (N, N) complex if ``with_probe``, then
+        dL/d(x, y) (B, 2) float64 if ``with_positions``. Autograd gives ``2 dL/dz*`` for
+        complex sources; the complex ones are halved here.
+    """
+    obj = obj.detach().requires_grad_(True)
+    probe = probe.detach().requires_grad_(with_probe)
+    positions = positions.detach().requires_grad_(with_positions)
+    sources = [obj] + ([probe] if with_probe else []) + ([positions] if with_positions else [])
+    with torch.enable_grad():
+        loss = batch_loss(obj, probe, positions, rows, cols, amplitudes)
+        grads = torch.autograd.grad(loss, sources)
+    return loss.detach(), [0.5 * g if g.is_complex() else g for g in grads]
+
+
 def refinement_dtypes(options: TorchOptions) -> tuple[torch.dtype, torch.dtype]:
     """(real, complex) dtypes of the forward model: float64 for ``precision`` 64, else float32."""
     if str(options.precision) in ("64", "64-true", "double"):
@@ -187,26 +211,19 @@ class TorchRefinementOperator:
         r0, c0 = int(rows.min()), int(cols.min())
         r1, c1 = int(rows.max()) + N + 1, int(cols.max()) + N + 1
         dev, cdt = self.device, self.complex_dtype
-        obj = torch.tensor(state.object[r0:r1, c0:c1], dtype=cdt, device=dev, requires_grad=True)
-        prb = torch.tensor(state.probe, dtype=cdt, device=dev, requires_grad=probe)
-        pos = torch.tensor(state.positions[idx], dtype=torch.float64, device=dev, requires_grad=positions)
-        rows_t = torch.as_tensor(rows - r0, device=dev)
-        cols_t = torch.as_tensor(cols - c0, device=dev)
-        amps = self._amplitudes[torch.as_tensor(idx, device=dev)]
-        with torch.enable_grad():
-            loss = batch_loss(obj, prb, pos, rows_t, cols_t, amps)
-            loss.backward()
+        loss, grads = loss_and_gradients(
+            torch.tensor(state.object[r0:r1, c0:c1], dtype=cdt, device=dev),
+            torch.tensor(state.probe, dtype=cdt, device=dev),
+            torch.tensor(state.positions[idx], dtype=torch.float64, device=dev),
+            torch.as_tensor(rows - r0, device=dev), torch.as_tensor(cols - c0, device=dev),
+            self._amplitudes[torch.as_tensor(idx, device=dev)],
+            with_probe=probe, with_positions=positions,
+        )
         g_obj = np.zeros(self.problem.canvas.shape, dtype=np.complex128)
-        g_obj[r0:r1, c0:c1] = 0.5 * _numpy(obj.grad)  # .grad = 2 dL/dO*
+        g_obj[r0:r1, c0:c1] = grads[0].cpu().numpy()
         return BatchGradients(
             loss=float(loss.item()),
             object_gradient=g_obj,
-            probe_gradient=0.5 * _numpy(prb.grad).astype(np.complex128) if probe else None,
-            position_gradient=_numpy(pos.grad).astype(np.float64) if positions else None,
+            probe_gradient=grads[1].cpu().numpy().astype(np.complex128) if probe else None,
+            position_gradient=grads[-1].cpu().numpy().astype(np.float64) if positions else None,
         )
-
-
-def _numpy(t: torch.Tensor | None) -> np.ndarray:
-    if t is None:  # pragma: no cover - autograd always fills requested leaves
-        raise RuntimeError("refinement: autograd produced no gradient")
-    return t.detach().cpu().numpy()

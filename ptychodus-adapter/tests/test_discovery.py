@@ -1,4 +1,4 @@
-"""Ptychodus can discover the library through the proposed entry-point group (docs/ptychodus.md)."""
+"""The ``ptychodus.reconstructor_libraries`` entry point: contract checks and no framework in the parent."""
 
 from __future__ import annotations
 
@@ -26,21 +26,26 @@ BUILT_IN_GROUPS = {
 
 
 def discover(settings_registry: SettingsRegistry, is_developer_mode_enabled: bool, builtin_names: list[str]):
-    """The loop of the proposed Ptychodus patch (docs/ptychodus.md), verbatim apart from the arguments."""
-    logger = logging.getLogger("ptychodus.model.core")
+    """Construct the libraries of the entry-point group the way the upstream patch does (names checked).
+
+    Ptychodus's own ModelCore, patched, is exercised in ``test_upstream_patch.py``; stock 1.7 in
+    ``test_stock_ptychodus.py``. This keeps the fast checks of the entry point's contract.
+    """
     libraries: list[ReconstructorLibrary] = []
     names = {name.casefold() for name in builtin_names}
     for ep in entry_points(group=GROUP):
         try:
             library = ep.load()(settings_registry, is_developer_mode_enabled)
         except Exception:
-            logger.exception(f"Skipping reconstructor library entry point {ep.value!r}")
+            logging.getLogger(__name__).exception("entry point %s failed", ep.value)
             continue
-        if not isinstance(library, ReconstructorLibrary) or "_" in library.name or library.name.casefold() in names:
-            logger.warning(f"Rejected reconstructor library {ep.value!r}")
-            continue
-        libraries.append(library)
-        names.add(library.name.casefold())
+        if (
+            isinstance(library, ReconstructorLibrary)
+            and "_" not in library.name
+            and library.name.casefold() not in names
+        ):
+            libraries.append(library)
+            names.add(library.name.casefold())
     return libraries
 
 

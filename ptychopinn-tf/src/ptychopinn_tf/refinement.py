@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ptychopinn.refinement.operator import ROBUST_FRACTION
@@ -29,6 +30,9 @@ from ptychopinn.results import CanvasSpec
 from ptychopinn_tf._env import tf_keras
 from ptychopinn_tf.options import resolve_options
 from ptychopinn_tf.runtime import apply_threads
+
+if TYPE_CHECKING:  # annotations only: TensorFlow is imported through tf_keras() at run time
+    from tensorflow import Tensor
 
 tf, _ = tf_keras()
 
@@ -66,7 +70,7 @@ def window_corners(positions: np.ndarray, N: int, canvas: CanvasSpec) -> tuple[n
     return rows, cols
 
 
-def gather_windows(obj: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor, N: int) -> tf.Tensor:
+def gather_windows(obj: Tensor, rows: Tensor, cols: Tensor, N: int) -> Tensor:
     """(B, N + 1, N + 1) windows of ``obj`` (H, W) with top-left pixels (rows, cols) (B,) int64."""
     ar = tf.range(N + 1, dtype=tf.int64)
     width = tf.cast(tf.shape(obj)[-1], tf.int64)
@@ -74,7 +78,7 @@ def gather_windows(obj: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor, N: int) -> 
     return tf.gather(tf.reshape(obj, [-1]), flat)
 
 
-def bilinear(win: tf.Tensor, frac: tf.Tensor) -> tf.Tensor:
+def bilinear(win: Tensor, frac: Tensor) -> Tensor:
     """(B, N, N) bilinear patches from (B, N + 1, N + 1) windows and (B, 2) real (fx, fy)."""
     weights = tf.complex(frac, tf.zeros_like(frac))  # (not tf.cast: its gradient warns about the imaginary part)
     fx = weights[:, 0, None, None]
@@ -83,7 +87,7 @@ def bilinear(win: tf.Tensor, frac: tf.Tensor) -> tf.Tensor:
             + fy * ((1 - fx) * win[:, 1:, :-1] + fx * win[:, 1:, 1:]))
 
 
-def robust_half_deviance(amplitude: tf.Tensor, counts: tf.Tensor) -> tf.Tensor:
+def robust_half_deviance(amplitude: Tensor, counts: Tensor) -> Tensor:
     """Per-pixel robust Poisson half-deviance h(a, k), differentiable in a (core's formula).
 
     Parameters
@@ -108,9 +112,9 @@ def robust_half_deviance(amplitude: tf.Tensor, counts: tf.Tensor) -> tf.Tensor:
 
 
 def batch_loss(
-    obj: tf.Tensor, probe: tf.Tensor, positions: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor,
-    amplitudes: tf.Tensor,
-) -> tf.Tensor:
+    obj: Tensor, probe: Tensor, positions: Tensor, rows: Tensor, cols: Tensor,
+    amplitudes: Tensor,
+) -> Tensor:
     """Robust half-deviance L of a batch, summed over patterns and pixels (differentiable in all inputs).
 
     Parameters
@@ -135,9 +139,9 @@ def batch_loss(
 
 
 def loss_and_gradients(
-    obj: tf.Tensor, probe: tf.Tensor, positions: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor,
-    amplitudes: tf.Tensor, *, with_probe: bool, with_positions: bool,
-) -> tuple[tf.Tensor, list[tf.Tensor]]:
+    obj: Tensor, probe: Tensor, positions: Tensor, rows: Tensor, cols: Tensor,
+    amplitudes: Tensor, *, with_probe: bool, with_positions: bool,
+) -> tuple[Tensor, list[Tensor]]:
     """:func:`batch_loss` and its gradients in core's convention, by ``tf.GradientTape``.
 
     Returns

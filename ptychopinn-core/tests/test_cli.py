@@ -28,7 +28,7 @@ def scan_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_backends_table(env: dict[str, str]) -> None:
-    proc = run_cli("backends", env=env)
+    proc = run_cli("backends", "--check", env={**env, "PTYCHOPINN_PLUGIN_TIMEOUT": "3"})
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].split()[:5] == ["NAME", "DISTRIBUTION", "VERSION", "API", "STATUS"]
@@ -38,7 +38,7 @@ def test_backends_table(env: dict[str, str]) -> None:
     assert "error" in rows["broken-test"] and "ptychopinn_missing_native_dependency" in rows["broken-test"]
     assert "duplicate" in rows["dup-test"]
     assert "not installed" in rows["pytorch"] and "pip install ptychopinn-torch" in rows["pytorch"]
-    data = json.loads(run_cli("backends", "--json", "--no-load", env=env).stdout)
+    data = json.loads(run_cli("backends", "--json", env=env).stdout)  # the default imports no plugin
     assert {r["name"]: r["status"] for r in data}["numpy-test"] == "available"
 
 

@@ -195,3 +195,45 @@ def check_allocation(shape: tuple[int, ...], bytes_per_element: int, *, what: st
             f"{format_bytes(limit)} allowed (half the physical memory; PTYCHOPINN_MAX_ALLOC_BYTES overrides)."
             f"{' ' + hint if hint else ''}"
         )
+
+
+CANVAS_BYTES_PER_PIXEL = 17
+"""Memory per canvas pixel while stitching: complex64 object + float64 weight + bool mask."""
+
+
+def check_canvas(shape: tuple[int, int], *, source: str | None, N: int, n_patterns: int) -> None:
+    """Refuse an object canvas that implies absurd memory or is almost all empty (positions far apart or in
+    the wrong units), before it is allocated.
+
+    Parameters
+    ----------
+    shape : (H, W) canvas in object pixels, from the scan positions +- N/2
+    source : str or None
+        The scan file, for the message.
+    N : int
+        Pattern side in pixels.
+    n_patterns : int
+        Patterns in the scan: they light at most ``n_patterns * N**2`` canvas pixels.
+
+    Raises
+    ------
+    ResourceLimitError
+        The canvas needs more than :func:`memory_limit_bytes`, or it is over
+        :data:`MAX_EMPTY_CANVAS_RATIO` times larger than what the patterns can light and over 256 MiB.
+    """
+    hint = ("Check the positions: they must be in object pixels (docs/conventions.md), not metres or nanometres, "
+            "and no position may lie far from the others.")
+    what = f"the object canvas of {source or 'the scan'} (positions +- N/2 with N = {N})"
+    check_allocation(tuple(shape), CANVAS_BYTES_PER_PIXEL, what=what, hint=hint)
+    area = int(shape[0]) * int(shape[1])
+    lit = max(int(n_patterns), 1) * N * N
+    if area > MAX_EMPTY_CANVAS_RATIO * lit and area * CANVAS_BYTES_PER_PIXEL > 256 << 20:
+        raise ResourceLimitError(
+            f"{what} would be {int(shape[0])} x {int(shape[1])} = {area} pixels "
+            f"({format_bytes(area * CANVAS_BYTES_PER_PIXEL)}), but {n_patterns} patterns of {N} x {N} light at most "
+            f"{lit} of them: over {MAX_EMPTY_CANVAS_RATIO}x more canvas than data. {hint}"
+        )
+
+
+MAX_EMPTY_CANVAS_RATIO = 100
+"""A canvas may be at most this many times larger than the area the patterns can light (when over 256 MiB)."""

@@ -39,8 +39,11 @@ def load_run_config(path: Path | None) -> tuple[Any, dict[str, Any]]:
     return config_from_mapping(raw, source=str(path)), raw
 
 
-def replace_given(config: Any, **values: Any) -> Any:
-    """``dataclasses.replace`` with only the values that are not None (flags the user gave)."""
+def replace_given(config: Any, *, source: str = "command-line option", **values: Any) -> Any:
+    """``dataclasses.replace`` with only the values that are not None (flags the user gave).
+
+    ``source`` says where the values came from in the error message (a flag, or the scan file).
+    """
     given = {k: v for k, v in values.items() if v is not None}
     if not given:
         return config
@@ -49,7 +52,7 @@ def replace_given(config: Any, **values: Any) -> Any:
     try:
         return dataclasses.replace(config, **given)
     except ConfigError as exc:
-        raise ConfigError(f"command-line option: {exc}") from exc
+        raise ConfigError(f"{source}: {exc}") from exc
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:

@@ -40,14 +40,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.file}: valid")
         print(dump_toml(config_to_mapping(cfg, only_changed=True)), end="")
         return 0
+    from ptychopinn._safety import printable
     from ptychopinn.config.migrate import migrate_mapping
 
+    if args.output is not None:
+        from ptychopinn.cli._outputs import prepare_outputs
+
+        if args.output.is_dir():
+            from ptychopinn.errors import OutputError
+
+            raise OutputError(f"{args.output}: is a directory; -o names the TOML file to write")
+        prepare_outputs(args.output.parent, (args.output.name,))
     report = migrate_mapping(read_config_mapping(args.file), source=str(args.file))
     text = dump_toml(config_to_mapping(report.config, only_changed=True),
                      header=f"Migrated from {args.file.name} by 'ptychopinn config migrate'.")
     print(f"migration report for {args.file}:", file=sys.stderr)
     for line in report.lines():
-        print(f"  {line}", file=sys.stderr)
+        print(f"  {printable(line, limit=1000)}", file=sys.stderr)
     if args.output is None:
         print(text, end="")
     else:

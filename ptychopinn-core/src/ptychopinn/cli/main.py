@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except KeyboardInterrupt:
         return _interrupted()
-    except SystemExit as exc:  # a framework that turned Ctrl-C into sys.exit(1)
+    except SystemExit:  # a framework that turned Ctrl-C into sys.exit(1)
         if interrupted_by() is not None:
             return _interrupted()
         raise

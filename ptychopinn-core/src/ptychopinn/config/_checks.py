@@ -8,12 +8,48 @@ from typing import Any
 from ptychopinn.errors import ConfigError
 
 
-def check_int(owner: str, field: str, value: Any, *, minimum: int | None = None) -> None:
-    """Raise :class:`ConfigError` unless ``value`` is an int (not bool) >= ``minimum``."""
+MAX_INT: dict[str, int] = {
+    "epochs": 1_000_000,
+    "batch_size": 1 << 20,
+    "n_groups": 1 << 31,
+    "seed": (1 << 32) - 1,
+    "neighbor_count": 1024,
+    "gridsize": 16,
+    "n_filters_scale": 64,
+    "plateau_patience": 1_000_000,
+    "early_stopping_patience": 1_000_000,
+    "stitch_window_px": 1 << 16,
+}
+"""Largest value of an integer field (by field name); every other integer field: :data:`DEFAULT_MAX_INT`.
+
+Beyond these a value is a typo or an attack (a 20-digit batch size, a seed no framework accepts),
+and is refused before any backend sees it."""
+
+DEFAULT_MAX_INT = (1 << 31) - 1
+"""Largest value of an integer configuration field without an entry in :data:`MAX_INT`."""
+
+
+def check_int(
+    owner: str, field: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is an int (not bool) in [``minimum``, ``maximum``].
+
+    ``maximum`` defaults to ``MAX_INT[field]``, else :data:`DEFAULT_MAX_INT`.
+    """
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{owner}.{field} must be an integer, got {value!r} ({type(value).__name__})")
+        raise ConfigError(f"{owner}.{field} must be an integer, got {_show(value)} ({type(value).__name__})")
     if minimum is not None and value < minimum:
-        raise ConfigError(f"{owner}.{field} must be >= {minimum}, got {value}")
+        raise ConfigError(f"{owner}.{field} must be >= {minimum}, got {_show(value)}")
+    top = maximum if maximum is not None else MAX_INT.get(field, DEFAULT_MAX_INT)
+    if value > top:
+        raise ConfigError(f"{owner}.{field} must be <= {top}, got {_show(value)}")
+
+
+def _show(value: Any) -> str:
+    """A bounded, printable repr (a 5000-digit integer or a YAML alias bomb is abbreviated)."""
+    from ptychopinn._safety import short_repr
+
+    return short_repr(value)
 
 
 def check_float(
@@ -27,9 +63,11 @@ def check_float(
 ) -> None:
     """Raise :class:`ConfigError` unless ``value`` is a finite real number in range."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{owner}.{field} must be a number, got {value!r} ({type(value).__name__})")
+        raise ConfigError(f"{owner}.{field} must be a number, got {_show(value)} ({type(value).__name__})")
+    if isinstance(value, int) and abs(value) > 1e300:
+        raise ConfigError(f"{owner}.{field} must be a finite number, got an integer of {len(str(abs(value)))} digits")
     if value != value or value in (float("inf"), float("-inf")):
-        raise ConfigError(f"{owner}.{field} must be finite, got {value!r}")
+        raise ConfigError(f"{owner}.{field} must be finite, got {_show(value)}")
     if minimum is not None:
         if strict_minimum and not value > minimum:
             raise ConfigError(f"{owner}.{field} must be > {minimum}, got {value}")
@@ -43,10 +81,10 @@ def check_choice(owner: str, field: str, value: Any, choices: Collection[Any]) -
     """Raise :class:`ConfigError` unless ``value`` is one of ``choices``."""
     if value not in choices:
         listed = ", ".join(repr(c) for c in choices)
-        raise ConfigError(f"{owner}.{field} must be one of {listed}; got {value!r}")
+        raise ConfigError(f"{owner}.{field} must be one of {listed}; got {_show(value)}")
 
 
 def check_bool(owner: str, field: str, value: Any) -> None:
     """Raise :class:`ConfigError` unless ``value`` is a real bool (not ``"False"``)."""
     if not isinstance(value, bool):
-        raise ConfigError(f"{owner}.{field} must be true or false, got {value!r} ({type(value).__name__})")
+        raise ConfigError(f"{owner}.{field} must be true or false, got {_show(value)} ({type(value).__name__})")

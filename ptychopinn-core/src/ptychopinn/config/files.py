@@ -163,12 +163,17 @@ def read_config_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not p.is_file():
         raise ConfigError(f"{p}: no such configuration file")
     suffix = p.suffix.lower()
+    from ptychopinn.config._bounded import check_size, check_structure, parse_error
+
     try:
+        check_size(p)
         if suffix == ".toml":
             import tomllib
 
             with p.open("rb") as handle:
-                return tomllib.load(handle)
+                table = tomllib.load(handle)
+            check_structure(table, where=p)
+            return table
         if suffix in (".yaml", ".yml"):
             import yaml
 
@@ -178,11 +183,12 @@ def read_config_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
                 return {}
             if not isinstance(loaded, dict):
                 raise ConfigError(f"{p}: expected a mapping at the top level, got {type(loaded).__name__}")
+            check_structure(loaded, where=p)
             return loaded
     except ConfigError:
         raise
-    except Exception as exc:  # tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError
-        raise ConfigError(f"{p}: cannot parse ({type(exc).__name__}: {exc})") from exc
+    except (Exception, RecursionError) as exc:  # tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError...
+        raise parse_error(p, exc) from None
     raise ConfigError(f"{p}: unsupported configuration file type {suffix!r}; use .toml, .yaml or .yml")
 
 
@@ -228,11 +234,22 @@ def _toml_value(value: Any) -> str:
             return "nan" if value != value else ("inf" if value > 0 else "-inf")
         return repr(value)
     if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        escaped = "".join(_toml_char(ch) for ch in value)
         return f'"{escaped}"'
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise ConfigError(f"cannot write {value!r} ({type(value).__name__}) to TOML")
+
+
+def _toml_char(ch: str) -> str:
+    """One character of a TOML basic string; control characters become \\uXXXX (never raw escapes)."""
+    if ch == "\\":
+        return "\\\\"
+    if ch == '"':
+        return '\\"'
+    if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0:
+        return f"\\u{ord(ch):04x}"
+    return ch
 
 
 def _toml_key(key: str) -> str:

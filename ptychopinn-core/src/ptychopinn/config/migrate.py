@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ptychopinn._safety import short_repr
 from ptychopinn.config.files import RunConfig, config_from_mapping
 from ptychopinn.errors import ConfigError
 
@@ -59,11 +60,11 @@ def _same(v: Any) -> Any:
 
 
 def _activation(v: Any) -> Any:
-    return {"silu": "swish"}.get(v, v)
+    return {"silu": "swish"}.get(v, v) if isinstance(v, str) else v
 
 
 def _model_type(v: Any) -> Any:
-    return {"Unsupervised": "pinn", "Supervised": "supervised"}.get(v, v)
+    return {"Unsupervised": "pinn", "Supervised": "supervised"}.get(v, v) if isinstance(v, str) else v
 
 
 # legacy key -> (section, field, converter, note)
@@ -211,12 +212,12 @@ def migrate_mapping(data: Mapping[str, Any], *, source: str | None = None) -> Mi
             action = "kept" if name == key and not note else ("converted" if new_value != value else "renamed")
             changes.append(Change(path, action, target, note))
         elif key in _DROPPED:
-            changes.append(Change(path, "dropped", None, f"{_DROPPED[key]} (value was {value!r})"))
+            changes.append(Change(path, "dropped", None, f"{_DROPPED[key]} (value was {short_repr(value)})"))
         elif key.startswith("torch_") or key.startswith("torch-"):
             changes.append(Change(path, "dropped", None, f"torch execution flag: set it in [backend_options] (value "
-                                                        f"was {value!r})"))
+                                                        f"was {short_repr(value)})"))
         else:
-            changes.append(Change(path, "dropped", None, f"unknown to this version (value was {value!r})"))
+            changes.append(Change(path, "dropped", None, f"unknown to this version (value was {short_repr(value)})"))
     mapping: dict[str, Any] = {k: v for k, v in sections.items() if v}
     if backend:
         mapping["backend"] = backend

@@ -80,7 +80,7 @@ class Backend:
         ``sys.exit`` in it) becomes a :class:`BackendRuntimeError` naming the backend and the hook."""
         try:
             return getattr(self._pm.hook, hook)(**kwargs)
-        except (PtychoPINNError, KeyboardInterrupt, MemoryError):
+        except (PtychoPINNError, KeyboardInterrupt, MemoryError, OSError):
             raise
         except SystemExit as exc:
             from ptychopinn._signals import interrupted_by

@@ -124,7 +124,8 @@ def _check_one(name: str, timeout_s: float) -> dict[str, Any]:
                 break
     tail = " ".join((proc.stderr or "").split())[-300:]
     return {"status": "error", "api": None,
-            "error": f"the plugin ended the checking process (exit code {proc.returncode}){': ' + tail if tail else ''}"}
+            "error": f"the plugin ended the checking process (exit code {proc.returncode})"
+                     + (f": {tail}" if tail else "")}
 
 
 def check_backends_isolated(names: list[str], *, timeout_s: float | None = None) -> dict[str, dict[str, Any]]:

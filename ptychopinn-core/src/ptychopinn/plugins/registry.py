@@ -321,7 +321,8 @@ def _load_entry(entry: BackendEntry) -> Backend:
         raise BackendLoadError(
             f"Backend '{entry.name}' ({entry.label}) did not finish importing its plugin module "
             f"'{entry.value}' within {import_timeout_s():g} s (PTYCHOPINN_PLUGIN_TIMEOUT); it hangs at import. "
-            f"Reinstall or upgrade {entry.distribution or 'it'}, or hide it with PTYCHOPINN_DISABLE_BACKENDS={entry.name}."
+            f"Reinstall or upgrade {entry.distribution or 'it'}, or hide it with "
+            f"PTYCHOPINN_DISABLE_BACKENDS={entry.name}."
         ) from exc
     except BaseException as exc:  # SystemExit / KeyboardInterrupt raised by a plugin's import are its failure
         raise BackendLoadError(

@@ -299,6 +299,7 @@ def reconstruct(
         against the scan with the backend's refinement operator (core's numpy reference when
         the backend has none), stopped by held-out patterns (``docs/user-guide.md``).
     """
+    from ptychopinn._safety import check_canvas
     from ptychopinn.grouping import make_grouped_scan
     from ptychopinn.physics.normalisation import estimate_normalisation
     from ptychopinn.stitching import Stitcher, default_canvas, patch_weight
@@ -320,6 +321,7 @@ def reconstruct(
         norm = estimate_normalisation(scan.diffraction, nphotons=trained.training_config.nphotons)
         trained = dataclasses.replace(trained, normalisation=norm)
     canvas = default_canvas(grouped.centres, scan.N)
+    check_canvas(canvas.shape, source=scan.source, N=scan.N, n_patterns=scan.n_patterns)  # before allocating
     # The stitching weight follows this scan's illumination (its probe), not the training probe.
     stitcher = Stitcher(patch_weight(scan.probe, cfg), canvas, valid_threshold=cfg.valid_threshold)
     total = grouped.n_groups

@@ -69,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
 
     backend = get_backend(select_backend_name(args.backend))
     out: Path = args.output_dir
+    from ptychopinn.cli._outputs import prepare_outputs
+
+    prepare_outputs(out, ("scan.npz", "model.ptychopinn.zip", "reconstruction.npz", "metrics.json"))  # (#14)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     from ptychopinn.simulate import simulate_scan

@@ -83,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
     from ptychopinn.results import CanvasSpec
     from ptychopinn.stitching import crop_to_canvas
 
+    from ptychopinn.cli._outputs import prepare_outputs
+
+    prepare_outputs(args.output_dir or args.reconstruction.parent / f"{args.reconstruction.stem}-evaluation",
+                    (METRICS_NAME, "comparison.png", "frc.png"))  # before any work (#14)
     recon = load_object_file(args.reconstruction, role="reconstruction")
     truth_file = load_object_file(args.truth, role="ground truth")
     obj = recon["object"]

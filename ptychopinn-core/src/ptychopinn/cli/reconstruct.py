@@ -52,10 +52,12 @@ def run(args: argparse.Namespace) -> int:
 
     import ptychopinn
     from ptychopinn.cli._common import config_dict, load_run_config, replace_given, write_json_atomic
+    from ptychopinn.cli._outputs import prepare_outputs, save_with_fallback
     from ptychopinn.data.npz import read_scan
     from ptychopinn.data.reconstruction_file import write_reconstruction
 
     config, _ = load_run_config(args.config)
+    prepare_outputs(args.output_dir, (NPZ_NAME, SUMMARY_NAME, "reconstruction.png"))  # before any work (#14)
     inference = replace_given(config.inference, batch_size=args.batch_size, normalisation=args.normalisation)
     inference = replace_given(inference, refinement=refinement_from_args(args, inference.refinement))
     explicit = args.backend or config.inference_backend
@@ -66,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
                                     refine_progress=_refine_progress(args.quiet))
     if result.refinement is not None and not args.quiet:
         print(file=sys.stderr)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
     obj = result.object
-    npz = write_reconstruction(args.output_dir / NPZ_NAME, result)
+    npz, rescued = save_with_fallback(lambda path: write_reconstruction(path, result), args.output_dir / NPZ_NAME,
+                                      what="the reconstruction")
     summary = {
         **result.summary(),
         "model": str(args.model),
@@ -76,8 +78,12 @@ def run(args: argparse.Namespace) -> int:
         "output": str(npz),
         "inference_config": config_dict(inference),
     }
-    write_json_atomic(args.output_dir / SUMMARY_NAME, summary)
-    _figures(result, args.output_dir)
+    write_json_atomic(npz.parent / SUMMARY_NAME, summary)
+    _figures(result, npz.parent)
+    if rescued:
+        from ptychopinn.errors import OutputError
+
+        raise OutputError(rescued)
     print(f"reconstructed {args.data} with backend '{result.backend}' (model from '{result.model_backend}'): "
           f"{obj.object.shape[0]}x{obj.object.shape[1]} canvas; wrote {npz} and {args.output_dir / SUMMARY_NAME}")
     print(consistency_line(result))

@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         params["overlap"] = args.overlap
     if args.no_noise:
         params["noise"] = False
+    _check_simulation(args, params)
     try:
         scan = simulate_scan(**params)
     except ValueError as exc:
@@ -90,3 +91,26 @@ def run(args: argparse.Namespace) -> int:
         png = plot_object(scan.object, Path(str(args.output) + ".png"), title="simulated object")
         print(f"wrote {png}")
     return 0
+
+def _check_simulation(args: argparse.Namespace, params: dict) -> None:  # type: ignore[type-arg]
+    """Refuse absurd sizes and unwritable outputs before simulating (#14)."""
+    import math
+
+    from ptychopinn._safety import check_allocation
+    from ptychopinn.cli._outputs import prepare_outputs
+    from ptychopinn.errors import ConfigError, OutputError
+
+    if args.output.is_dir():
+        raise OutputError(f"{args.output}: is a directory; OUTPUT names the NPZ file to write")
+    prepare_outputs(args.output.parent, (args.output.name, args.output.name + ".png"))
+    for key, top in (("N", 4096), ("n_patterns", 10_000_000)):
+        value = params.get(key)
+        if isinstance(value, int) and not 1 <= value <= top:
+            raise ConfigError(f"ptychopinn simulate: --{key.replace('_', '-')} must be in [1, {top}], got {value}")
+    for key in ("step_px", "nphotons", "jitter_px", "overlap"):
+        value = params.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"ptychopinn simulate: --{key.replace('_px', '').replace('_', '-')} must be finite")
+    N, n = int(params.get("N", 64)), int(params.get("n_patterns", 1))
+    check_allocation((n, N, N), 12, what=f"the simulated diffraction stack ({n} patterns of {N} x {N})",
+                     hint="Simulate fewer patterns (--n-patterns) or smaller ones (--N).")

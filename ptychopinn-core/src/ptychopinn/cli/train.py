@@ -38,6 +38,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 def run(args: argparse.Namespace) -> int:
     import ptychopinn
     from ptychopinn.cli._common import config_dict, load_run_config, replace_given, write_json_atomic
+    from ptychopinn.cli._outputs import prepare_outputs, save_with_fallback
+    from ptychopinn.errors import OutputError
     from ptychopinn.data.npz import read_scan
     from ptychopinn.plugins.registry import get_backend
     from ptychopinn.plugins.selection import select_backend_name
@@ -45,19 +47,21 @@ def run(args: argparse.Namespace) -> int:
     config, raw = load_run_config(args.config)
     # Fail fast: resolve and load the backend before reading any data.
     backend = get_backend(select_backend_name(args.backend, config_backend=config.training_backend))
+    prepare_outputs(args.output_dir, (BUNDLE_NAME, SUMMARY_NAME, "loss.png"))  # before any work (#14)
     training = replace_given(config.training, epochs=args.epochs, batch_size=args.batch_size,
                              learning_rate=args.learning_rate, n_groups=args.n_groups, seed=args.seed)
     scan = read_scan(args.data, mmap=args.mmap)
     model_config = replace_given(config.model, gridsize=args.gridsize, model_type=args.model_type)
     if "N" not in (raw.get("model") or {}):
-        model_config = replace_given(model_config, N=scan.N)
+        model_config = replace_given(model_config, source=f"{args.data}: patterns of {scan.N} x {scan.N} pixels",
+                                     N=scan.N)
     print(f"training with backend '{backend.name}' ({backend.distribution} {backend.version}) on {args.data}: "
           f"{scan.n_patterns} patterns of {scan.N}x{scan.N}, gridsize {model_config.gridsize}, "
           f"{training.epochs} epochs")
     model = ptychopinn.train(scan, backend=backend.name, model_config=model_config, training_config=training,
                              options=dict(config.backend_options) or None)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    bundle = ptychopinn.save_model(model, args.output_dir / BUNDLE_NAME)
+    bundle, rescued = save_with_fallback(lambda path: ptychopinn.save_model(model, path),
+                                         args.output_dir / BUNDLE_NAME, what="the trained model")
     summary = {
         "backend": model.backend,
         "backend_version": model.backend_version,
@@ -69,8 +73,10 @@ def run(args: argparse.Namespace) -> int:
         "normalisation": model.normalisation.to_dict(),
         "training_summary": model.training_summary.to_dict() if model.training_summary else None,
     }
-    write_json_atomic(args.output_dir / SUMMARY_NAME, summary)
-    _loss_figure(model, args.output_dir)
+    write_json_atomic(bundle.parent / SUMMARY_NAME, summary)
+    _loss_figure(model, bundle.parent)
+    if rescued:
+        raise OutputError(rescued)
     history = model.training_summary.history if model.training_summary else {}
     loss = history.get("loss", ())
     final = f", final loss {loss[-1]:.6g}" if loss else ""

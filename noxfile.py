@@ -4,6 +4,7 @@
     nox -s core             # core + the test backends only (no ML framework installed)
     nox -s torch tf         # one backend each
     nox -s adapter parity   # Ptychodus adapter; both backends in one environment
+    nox -s gui              # Ptychodus's GUI under Xvfb (not a default session; needs Debian's xvfb)
     nox -s lint types       # ruff; mypy on core
 
 Every install uses ``constraints/cpu.txt`` (torch==2.13.0, the only torch wheel on the CPU
@@ -14,6 +15,7 @@ an empty backend test folder is a configuration error, not a pass.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nox
@@ -106,6 +108,18 @@ def adapter(session: nox.Session) -> None:
         session, "./ptychopinn-core[test]", "./ptychopinn-torch", "./ptychopinn-tf[cpu]", "./ptychodus-adapter[test]"
     )
     _pytest(session, "ptychodus-adapter/tests")
+
+
+@nox.session(python=PYTHON)
+def gui(session: nox.Session) -> None:
+    """Ptychodus's real GUI (ptychodus[gui]) under Xvfb shows the PtychoPINN-Next panel; not a default session."""
+    if shutil.which("Xvfb") is None:
+        session.skip(
+            "Xvfb not found: the gui session starts Ptychodus on a virtual X display. "
+            "Debian/Ubuntu: apt-get update && apt-get install -y xvfb"
+        )
+    _install(session, "./ptychopinn-core[test]", "./ptychopinn-torch", "./ptychodus-adapter[test,gui]")
+    _pytest(session, "ptychodus-adapter/tests_gui")
 
 
 @nox.session(python=PYTHON)

@@ -83,7 +83,9 @@ def test_manifest_contents(bundle: Path) -> None:
     manifest = read_manifest(bundle)
     assert manifest["format"] == "ptychopinn-bundle" and manifest["format_version"] == FORMAT_VERSION
     assert manifest["backend"] == "numpy-test" and manifest["backend_distribution"] == "ptychopinn-testbackend"
-    assert manifest["core_version"] and manifest["backend_api_version"] == [1, 0]
+    from ptychopinn.plugins.hookspecs import BACKEND_API_VERSION
+
+    assert manifest["core_version"] and manifest["backend_api_version"] == list(BACKEND_API_VERSION)
     assert manifest["model_config"]["gridsize"] == 2 and manifest["normalisation"]["mean_counts"] == 1234.5
     assert manifest["tensors"]["probe"]["dtype"] == "complex64"
     assert set(manifest["checksums"]) == {"weights.safetensors"}

@@ -237,3 +237,23 @@ def check_canvas(shape: tuple[int, int], *, source: str | None, N: int, n_patter
 
 MAX_EMPTY_CANVAS_RATIO = 100
 """A canvas may be at most this many times larger than the area the patterns can light (when over 256 MiB)."""
+
+
+def regular_file_problem(path: os.PathLike[str] | str) -> str | None:
+    """Why ``path`` cannot be read as an input file, or None when it is a regular file.
+
+    Devices (``/dev/zero``), FIFOs and sockets are refused: reading them never ends or blocks.
+    """
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a device, FIFO or socket); reading it would never end"
+    return None

@@ -162,6 +162,11 @@ def _open(path: Path) -> zipfile.ZipFile:
         if legacy.exists():
             hint = " (it holds a wts.h5.zip of the published PtychoPINN, which cannot be loaded safely)"
         raise BundleError(f"{where}: is a directory, expected a model bundle file{hint}")
+    from ptychopinn._safety import regular_file_problem
+
+    problem = regular_file_problem(path)
+    if problem:
+        raise BundleError(f"{where}: {problem}; expected a model bundle file")
     try:
         zf = zipfile.ZipFile(path, "r")
     except zipfile.BadZipFile as exc:

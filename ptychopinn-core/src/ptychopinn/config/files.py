@@ -159,9 +159,12 @@ def config_from_mapping(data: Mapping[str, Any], *, source: str | None = None) -
 
 def read_config_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Parse a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file into a dict (no validation)."""
+    from ptychopinn._safety import regular_file_problem
+
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: no such configuration file")
+    problem = regular_file_problem(p)
+    if problem:
+        raise ConfigError(f"{p}: {problem}; expected a TOML or YAML configuration file")
     suffix = p.suffix.lower()
     from ptychopinn.config._bounded import check_size, check_structure, parse_error
 

@@ -156,11 +156,16 @@ def read_npz_arrays(
         The file does not exist, is not an NPZ archive, or a member is corrupt or holds
         Python objects (which would need unpickling).
     """
+    from ptychopinn._safety import regular_file_problem
+
     p = Path(path)
     if not p.exists():
         raise ScanDataError(f"{p}: no such file")
     if p.is_dir():
         raise ScanDataError(f"{p}: is a directory, expected an .npz scan file")
+    problem = regular_file_problem(p)
+    if problem:
+        raise ScanDataError(f"{p}: {problem}; expected an .npz scan file")
     if not zipfile.is_zipfile(p):
         raise ScanDataError(
             f"{p}: not an NPZ archive, or a truncated one (expected a zip of .npy arrays written by numpy.savez or "
@@ -170,6 +175,13 @@ def read_npz_arrays(
     try:
         with zipfile.ZipFile(p) as zf, np.load(p, allow_pickle=False) as npz:
             names = list(npz.files)
+            listed = zf.namelist()
+            if len(listed) != len(set(listed)):
+                twice = sorted({n for n in listed if listed.count(n) > 1})
+                raise ScanDataError(
+                    f"{p}: the archive holds member(s) {', '.join(twice)} more than once (which one is meant is "
+                    "ambiguous: the file was edited or crafted)"
+                )
             wanted = names if keys is None else [k for k in keys if k in names]
             _check_member_sizes(p, zf, wanted)
             for key in wanted:
@@ -246,10 +258,14 @@ def _refuse_ptychodus_export(path: str | os.PathLike[str]) -> None:
     centre at (N-1)/2, probe modes and ``bad_pixels``; reading it as a contract file would
     silently square the signal and shift every position by half a pixel.
     """
+    from ptychopinn._safety import regular_file_problem
+
+    if regular_file_problem(path):
+        return  # read_npz_arrays reports the specific problem
     try:
         with zipfile.ZipFile(path) as zf:
             names = {n[:-4] for n in zf.namelist() if n.endswith(".npy")}
-    except (OSError, zipfile.BadZipFile):
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
         return  # read_npz_arrays reports the specific problem
     if "bad_pixels" in names and "diff3d" in names and "diffraction" not in names:
         raise ScanDataError(

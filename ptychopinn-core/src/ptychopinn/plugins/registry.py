@@ -325,6 +325,10 @@ def _load_entry(entry: BackendEntry) -> Backend:
             f"PTYCHOPINN_DISABLE_BACKENDS={entry.name}."
         ) from exc
     except BaseException as exc:  # SystemExit / KeyboardInterrupt raised by a plugin's import are its failure
+        from ptychopinn._signals import interrupted_by
+
+        if isinstance(exc, KeyboardInterrupt) and interrupted_by() is not None:
+            raise  # the user pressed Ctrl-C while the plugin was importing
         raise BackendLoadError(
             f"Backend '{entry.name}' ({entry.label}) is installed but failed to import: "
             f"{type(exc).__name__}: {exc}. Reinstall or upgrade {entry.distribution or 'it'}; "

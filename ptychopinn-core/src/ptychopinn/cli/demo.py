@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ptychopinn.cli._common import add_backend_option
+from ptychopinn.cli._refine_options import add_refinement_options, refinement_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -38,7 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="model.n_filters_scale (default 1: a 4x cheaper network than the library default 2, to fit the budget)",
     )
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=run)
+    add_refinement_options(p)
+    p.set_defaults(func=run, refine=True)
 
 
 def _figures(out: Path, obj: Any, truth: Any, history: Any, frc_curves: Any) -> list[str]:
@@ -62,8 +64,9 @@ def _figures(out: Path, obj: Any, truth: Any, history: Any, frc_curves: Any) -> 
 def run(args: argparse.Namespace) -> int:
     import ptychopinn
     from ptychopinn.cli._common import write_json_atomic
-    from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
-    from ptychopinn.data.npz import write_npz, write_scan
+    from ptychopinn.config import InferenceConfig, ModelConfig, RefinementConfig, TrainingConfig
+    from ptychopinn.data.npz import write_scan
+    from ptychopinn.data.reconstruction_file import write_reconstruction
     from ptychopinn.plugins.registry import get_backend
     from ptychopinn.plugins.selection import select_backend_name
 
@@ -87,19 +90,24 @@ def run(args: argparse.Namespace) -> int:
         training_config=TrainingConfig(epochs=args.epochs, seed=args.seed, early_stopping_patience=None),
     )
     bundle = ptychopinn.save_model(model, out / "model.ptychopinn.zip")
-    print("[3/5] reconstructing")
-    result = ptychopinn.reconstruct(model, scan, config=InferenceConfig())
+    refinement = refinement_from_args(args, RefinementConfig()) or RefinementConfig()
+    print("[3/5] reconstructing" + (" and refining against the measured patterns" if refinement.enabled else ""))
+    result = ptychopinn.reconstruct(model, scan, config=InferenceConfig(refinement=refinement))
     obj = result.object
-    write_npz(out / "reconstruction.npz", {"object": obj.object, "weight": obj.weight, "valid": obj.valid})
+    write_reconstruction(out / "reconstruction.npz", result)
     print("[4/5] evaluating against the simulated object")
     from ptychopinn.metrics import evaluate
     from ptychopinn.stitching import crop_to_canvas
 
     metrics: dict[str, Any] = {}
+    network_metrics: dict[str, Any] | None = None
     truth = None
     if scan.object is not None:
         truth, _ = crop_to_canvas(scan.object, obj.canvas)
         metrics = evaluate(obj.object, truth, valid=obj.valid)
+        if result.network_object is not None:
+            net = result.network_object
+            network_metrics = evaluate(net.object, crop_to_canvas(scan.object, net.canvas)[0], valid=net.valid)
     history = model.training_summary.history if model.training_summary else {}
     print("[5/5] writing figures")
     pngs = _figures(out, obj, truth, history, metrics.get("frc_curves"))
@@ -113,9 +121,18 @@ def run(args: argparse.Namespace) -> int:
         "n_patterns": scan.n_patterns,
         "final_loss": history.get("loss", [None])[-1] if history.get("loss") else None,
         "metrics": metrics,
+        "network_only_metrics": network_metrics,
+        "reconstruction": result.summary(),
         "figures": pngs,
         "wall_time_s": time.perf_counter() - start,
     }
     write_json_atomic(out / "metrics.json", summary)
+    if metrics:
+        final = "network + refinement" if result.refinement is not None else "network"
+        if network_metrics is not None:
+            print(f"network only:          amplitude / phase SSIM {network_metrics['amplitude']['ssim']:.3f} / "
+                  f"{network_metrics['phase']['ssim']:.3f}")
+        print(f"{final + ':':22s} amplitude / phase SSIM {metrics['amplitude']['ssim']:.3f} / "
+              f"{metrics['phase']['ssim']:.3f}")
     print(f"done in {summary['wall_time_s']:.1f} s with backend '{result.backend}'; results in {out}/")
     return 0

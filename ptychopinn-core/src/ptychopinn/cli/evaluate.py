@@ -20,10 +20,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         "('objectGuess', e.g. a simulated scan). The truth is cut at the reconstruction's canvas origin; then "
         "sub-pixel registration, global phase offset and amplitude scale are removed and SSIM, PSNR (true data "
         "range), MAE and FRC (0.5, 1/7) of amplitude and phase are computed on the lit region. Writes "
-        f"OUTPUT_DIR/{METRICS_NAME}, comparison.png and frc.png.",
+        f"OUTPUT_DIR/{METRICS_NAME}, comparison.png and frc.png. Data consistency (per-pattern Poisson "
+        "deviance and relative amplitude error against the measured patterns: the number to trust without ground "
+        "truth) is reported when the scan is known (--data, or reconstruction.json beside RECON).",
     )
     p.add_argument("reconstruction", type=Path, help="reconstruction NPZ")
-    p.add_argument("--truth", type=Path, required=True, help="NPZ with the ground-truth object (objectGuess)")
+    p.add_argument("--truth", type=Path, help="NPZ with the ground-truth object (objectGuess); without it only "
+                   "data consistency is reported")
+    p.add_argument("--data", type=Path, help="the scan NPZ the reconstruction was made from (data consistency); "
+                   "default: the 'data' recorded in reconstruction.json beside RECON")
     p.add_argument("-o", "--output-dir", type=Path, help="default: RECON's folder / <RECON stem>-evaluation")
     p.add_argument("--no-register", action="store_true", help="skip the sub-pixel registration")
     p.add_argument("--no-scale", action="store_true", help="do not fit the amplitude scale")
@@ -74,6 +79,58 @@ def _db(value: float | None) -> float:
     return float("inf") if value is None else value
 
 
+def _scan_path(args: argparse.Namespace) -> Path | None:
+    """--data, else the 'data' entry of reconstruction.json beside RECON (if that file exists)."""
+    import json
+
+    if args.data is not None:
+        return Path(args.data)
+    summary = args.reconstruction.parent / "reconstruction.json"
+    try:
+        recorded = json.loads(summary.read_text(encoding="utf-8")).get("data")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(recorded, str):
+        return None
+    path = Path(recorded)
+    if not path.is_absolute() and not path.exists():
+        path = summary.parent / path
+    return path if path.is_file() else None
+
+
+def _consistency(args: argparse.Namespace, recon: dict[str, Any]) -> dict[str, Any] | None:
+    """Data consistency of RECON against its scan (None when the scan is unknown)."""
+    import numpy as np
+
+    from ptychopinn.data.npz import read_npz_arrays, read_scan
+    from ptychopinn.errors import ScanDataError
+    from ptychopinn.refinement.pipeline import object_consistency
+    from ptychopinn.results import CanvasSpec, StitchedObject
+
+    path = _scan_path(args)
+    if path is None:
+        return None
+    scan = read_scan(path)
+    obj = recon["object"]
+    origin = recon.get("origin", (0.0, 0.0))
+    valid = recon.get("valid", np.abs(obj) > 0)
+    extra = read_npz_arrays(args.reconstruction, ("probe", "positions", "weight"))
+    probe, positions, weight = extra.get("probe"), extra.get("positions"), extra.get("weight")
+    if weight is None or weight.shape != obj.shape:
+        weight = valid.astype(np.float32)
+    stitched = StitchedObject(object=obj.astype(np.complex64), weight=np.asarray(weight, dtype=np.float32),
+                              valid=valid,
+                              canvas=CanvasSpec(shape=obj.shape, origin=(float(origin[0]), float(origin[1]))))
+    if probe is not None and probe.shape != (scan.N, scan.N):
+        raise ScanDataError(f"{args.reconstruction}: key 'probe': expected ({scan.N}, {scan.N}) like the patterns "
+                            f"of {path}, found {probe.shape}")
+    try:
+        result = object_consistency(scan, stitched, probe=probe, positions=positions)
+    except ValueError as exc:
+        raise ScanDataError(f"{args.reconstruction}: cannot compare with the patterns of {path}: {exc}") from None
+    return {"data": str(path), **result.summary()}
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -88,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
     prepare_outputs(args.output_dir or args.reconstruction.parent / f"{args.reconstruction.stem}-evaluation",
                     (METRICS_NAME, "comparison.png", "frc.png"))  # before any work (#14)
     recon = load_object_file(args.reconstruction, role="reconstruction")
+    consistency = _consistency(args, recon)
+    if args.truth is None:
+        return _consistency_only(args, consistency)
     truth_file = load_object_file(args.truth, role="ground truth")
     obj = recon["object"]
     origin = recon.get("origin", (0.0, 0.0))
@@ -133,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
         except ImportError as exc:
             print(f"ptychopinn evaluate: no figures ({exc})")
     metrics["figures"] = figures
+    metrics["data_consistency"] = consistency
     path = write_json_atomic(out / METRICS_NAME, metrics)
     a, p = metrics["amplitude"], metrics["phase"]
     print(
@@ -143,4 +204,30 @@ def run(args: argparse.Namespace) -> int:
         f"registration shift (dx, dy) = ({al.shift[0]:.3f}, {al.shift[1]:.3f}) px; wrote {path}"
         + (f" and {len(figures)} PNGs" if figures else "")
     )
+    if consistency is not None:
+        print(_consistency_text(consistency))
+    return 0
+
+
+def _consistency_text(c: dict[str, Any]) -> str:
+    d, a = c["poisson_deviance"], c["amplitude_error"]
+    return (f"data consistency ({c['n_patterns']} patterns): Poisson deviance median {d['median']:.4g}/px "
+            f"(p90 {d['p90']:.4g}); relative amplitude error median {a['median']:.4g} (p90 {a['p90']:.4g})")
+
+
+def _consistency_only(args: argparse.Namespace, consistency: dict[str, Any] | None) -> int:
+    """No ground truth: report (and write) data consistency only."""
+    from ptychopinn.cli._common import write_json_atomic
+    from ptychopinn.errors import ScanDataError
+
+    if consistency is None:
+        raise ScanDataError(
+            f"{args.reconstruction}: nothing to evaluate: give --truth FILE (ground truth) and/or --data SCAN "
+            "(the scan it was reconstructed from, for data consistency); no reconstruction.json beside it names the scan"
+        )
+    out: Path = args.output_dir or args.reconstruction.parent / f"{args.reconstruction.stem}-evaluation"
+    out.mkdir(parents=True, exist_ok=True)
+    path = write_json_atomic(out / METRICS_NAME, {"reconstruction": str(args.reconstruction),
+                                                  "data_consistency": consistency})
+    print(_consistency_text(consistency) + f"\nwrote {path}")
     return 0

@@ -7,7 +7,8 @@ from pathlib import Path
 
 __all__ = ["add_parser", "run"]
 
-_PRESETS = ("benchmark", "siemens", "small")
+_PRESETS = ("benchmark", "benchmark_zoneplate", "benchmark_fine", "low_dose_1e4", "low_dose_1e3", "sparse", "perturbed",
+            "siemens", "small")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -91,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         png = plot_object(scan.object, Path(str(args.output) + ".png"), title="simulated object")
         print(f"wrote {png}")
     return 0
+
 
 def _check_simulation(args: argparse.Namespace, params: dict) -> None:  # type: ignore[type-arg]
     """Refuse absurd sizes and unwritable outputs before simulating (#14)."""

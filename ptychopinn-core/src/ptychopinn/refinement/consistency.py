@@ -48,6 +48,8 @@ def data_consistency(problem: RefinementProblem, state: RefinementState, *, chun
     """Per-pattern Poisson half-deviance and relative amplitude error of ``state`` on ``problem``."""
     from scipy.special import xlogy
 
+    from ptychopinn.physics.losses import LOG_EPS
+
     reference = NumpyRefinementOperator(problem)
     deviance = np.empty(problem.n_patterns)
     error = np.empty(problem.n_patterns)
@@ -56,7 +58,7 @@ def data_consistency(problem: RefinementProblem, state: RefinementState, *, chun
         predicted = reference.predicted_amplitudes(state, idx)
         measured = np.asarray(problem.amplitudes[idx], dtype=np.float64)
         lam, k = predicted**2, measured**2
-        terms = lam - xlogy(k, lam) - (k - xlogy(k, k))
+        terms = lam - k * np.log(lam + LOG_EPS) - (k - xlogy(k, k))
         deviance[idx] = terms.reshape(idx.size, -1).mean(axis=1)
         norm = np.sqrt(np.sum(measured**2, axis=(1, 2)))
         diff = np.sqrt(np.sum((predicted - measured) ** 2, axis=(1, 2)))

@@ -164,9 +164,11 @@ class NumpyRefinementOperator:
         """(B,) float64 exact Poisson half-deviance per pixel of each pattern (the training loss)."""
         from scipy.special import xlogy
 
+        from ptychopinn.physics.losses import LOG_EPS
+
         lam = self.predicted_amplitudes(state, indices) ** 2
         k = np.asarray(self.problem.amplitudes[indices], dtype=np.float64) ** 2
-        terms = lam - xlogy(k, lam) - (k - xlogy(k, k))
+        terms = lam - k * np.log(lam + LOG_EPS) - (k - xlogy(k, k))
         return np.asarray(terms.reshape(len(indices), -1).mean(axis=1), dtype=np.float64)
 
     def gradients(

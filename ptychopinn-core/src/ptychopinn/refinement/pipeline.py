@@ -18,7 +18,7 @@ from ptychopinn.refinement.problem import RefinementProblem, RefinementState
 from ptychopinn.refinement.setup import initial_state, to_stitched
 from ptychopinn.results import StitchedObject
 
-__all__ = ["PostNetwork", "ProbeMismatchWarning", "post_network", "probe_mismatch"]
+__all__ = ["PostNetwork", "ProbeMismatchWarning", "object_consistency", "post_network", "probe_mismatch"]
 
 PROBE_MISMATCH_TOLERANCE: float = 0.1
 """Relative probe difference (after removing the global phase and normalising the energy) above
@@ -118,10 +118,7 @@ def post_network(
     results: dict[str, DataConsistency] = {}
     problem, start = initial_state(scan, stitched, config)
     if consistency:
-        scaled = start.copy()
-        obj = scaled.object
-        obj *= fit_object_scale(NumpyRefinementOperator(problem), scaled)
-        results["network"] = data_consistency(problem, scaled)
+        results["network"] = _scaled_consistency(problem, start)
     if not config.enabled:
         return PostNetwork(object=stitched, network_object=stitched, consistency=results, refinement=None,
                            probe=None, positions=None, probe_mismatch=mismatch)
@@ -140,3 +137,43 @@ def post_network(
         positions=state.positions.copy() if config.refine_positions else None,
         probe_mismatch=mismatch,
     )
+
+
+def _scaled_consistency(problem: RefinementProblem, state: RefinementState) -> DataConsistency:
+    scaled = state.copy()
+    obj = scaled.object
+    obj *= fit_object_scale(NumpyRefinementOperator(problem), scaled)
+    return data_consistency(problem, scaled)
+
+
+def object_consistency(
+    scan: ScanData, stitched: StitchedObject, *, probe: np.ndarray | None = None, positions: np.ndarray | None = None
+) -> DataConsistency:
+    """Data consistency of any stitched object with ``scan`` (after the global intensity scale fit).
+
+    Parameters
+    ----------
+    scan : ScanData
+    stitched : StitchedObject
+        Object, valid mask and canvas (e.g. read back from ``reconstruction.npz``).
+    probe : (N, N) complex, optional
+        A refined probe to use instead of ``scan.probe``.
+    positions : (M, 2) float, optional
+        Refined positions to use instead of ``scan.positions``.
+    """
+    import dataclasses
+
+    config = RefinementConfig()
+    if positions is not None:
+        pos = np.asarray(positions, dtype=np.float64)
+        if pos.shape != scan.positions.shape:
+            raise ValueError(f"positions: expected shape {scan.positions.shape} like the scan's, found {pos.shape}")
+        moved = float(np.abs(pos - scan.positions).max()) if pos.size else 0.0
+        # the canvas stays the one of the measured positions, widened by the largest change
+        config = RefinementConfig(refine_positions=True, max_position_shift_px=min(64.0, np.ceil(moved)))
+        scan_for_canvas = scan
+        problem, state = initial_state(scan_for_canvas, stitched, config, probe=probe)
+        state = dataclasses.replace(state, positions=pos.copy())
+        return _scaled_consistency(problem, state)
+    problem, state = initial_state(scan, stitched, config, probe=probe)
+    return _scaled_consistency(problem, state)

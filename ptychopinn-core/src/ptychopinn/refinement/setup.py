@@ -43,7 +43,7 @@ def initial_state(
         Measured amplitudes, positions and probe.
     start : StitchedObject or None
         The network's stitched object (any canvas); None starts from a flat object (1 everywhere).
-        Pixels outside its valid mask are filled with the median modulus of the valid ones.
+        Pixels it has no value for (zero weight) are filled with the median modulus of the valid ones.
     config : RefinementConfig
     probe : (N, N) complex, optional
         Starting probe instead of ``scan.probe``.
@@ -57,9 +57,11 @@ def initial_state(
     obj = np.ones(canvas.shape, dtype=np.complex128)
     if start is not None:
         valid = np.asarray(start.valid, dtype=bool)
+        known = (np.asarray(start.weight) > 0) if np.shape(start.weight) == valid.shape else valid
+        known = known & (np.abs(start.object) > 0) | valid
         source = np.asarray(start.object, dtype=np.complex128)
         fill = float(np.median(np.abs(source[valid]))) if valid.any() else 1.0
-        source = np.where(valid, source, fill)
+        source = np.where(known, source, fill)
         cut, inside = crop_to_canvas(source, _relative(canvas, start.canvas), dtype=np.complex128)
         obj = np.where(inside, cut, fill)
     problem = RefinementProblem(amplitudes=np.asarray(scan.diffraction), canvas=canvas)
@@ -78,7 +80,8 @@ def to_stitched(
     """The refined object cut onto ``output`` (normally the network's canvas), with its coverage.
 
     ``weight`` is the refined probe's summed intensity at the refined positions and ``valid``
-    follows :func:`~ptychopinn.stitching.valid_mask`; the object is 0 outside ``valid``.
+    follows :func:`~ptychopinn.stitching.valid_mask`; the object is 0 where nothing is lit
+    (weight 0), like the stitcher's.
     """
     reference = NumpyRefinementOperator(problem)
     coverage = reference.object_illumination(state.probe, state.positions)
@@ -86,6 +89,6 @@ def to_stitched(
     obj, inside = crop_to_canvas(state.object, rel, dtype=np.complex128)
     weight, _ = crop_to_canvas(coverage, rel, dtype=np.float64)
     valid = valid_mask(weight, valid_threshold) & inside
-    obj[~valid] = 0
+    obj[~(inside & (weight > 0))] = 0
     return StitchedObject(object=obj.astype(np.complex64), weight=weight.astype(np.float32), valid=valid,
                           canvas=output, backend=backend)

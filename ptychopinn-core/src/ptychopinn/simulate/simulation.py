@@ -52,6 +52,10 @@ BENCHMARKS: dict[str, dict[str, Any]] = {
         "nphotons": 1e5,
         "seed": 0,
     },
+    "low_dose_1e4": {**_BENCHMARK, "nphotons": 1e4},
+    "low_dose_1e3": {**_BENCHMARK, "nphotons": 1e3},
+    "sparse": {**_BENCHMARK, "n_patterns": 256, "step_px": 8.0},
+    "perturbed": {**_BENCHMARK, "probe_kind": "zoneplate", "position_error_px": 2.0, "probe_error": 0.2},
     "small": {
         "N": 64,
         "object_kind": "lines",
@@ -68,7 +72,11 @@ published SIM-LINES recipe, flat-phase disk probe, 1024 patterns on a jittered r
 1e6 photons per pattern). ``benchmark_zoneplate``: the same with a zone-plate probe (phase
 structure, like an experimental probe; lifts the twin-image ambiguity a centrosymmetric real
 probe leaves at gridsize 1). ``benchmark_fine``: the same as ``benchmark`` with the
-``lines_fine`` object (sharp 1-2 px lines; the object of the first results). ``siemens``: Siemens star,
+``lines_fine`` object (sharp 1-2 px lines; the object of the first results). Regimes of the
+refinement results table: ``low_dose_1e4`` / ``low_dose_1e3`` (``benchmark`` at 1e4 / 1e3 photons
+per pattern), ``sparse`` (256 patterns at an 8 px step: low overlap), ``perturbed`` (zone-plate
+probe; stored positions off by up to +-2 px and a stored probe with a 20 % amplitude/phase error,
+as in a real experiment). ``siemens``: Siemens star,
 zone-plate probe, spiral scan, 1e5 photons. ``small``: 100 patterns for quick tests."""
 
 
@@ -100,6 +108,8 @@ def simulate_scan(
     phase_max: float = 1.0,
     margin_px: int = 4,
     noise: bool = True,
+    position_error_px: float = 0.0,
+    probe_error: float = 0.0,
 ) -> ScanData:
     """Simulate a far-field ptychography scan with Poisson noise and ground truth.
 
@@ -130,6 +140,12 @@ def simulate_scan(
         Object pixels between the outermost patch and the object edge.
     noise : bool
         Draw Poisson counts (True) or store the expected amplitudes (False).
+    position_error_px : float
+        Stored positions = true positions + uniform error in [-e, e] px per axis (mean removed):
+        a scan whose recorded positions are wrong. The patterns use the true positions.
+    probe_error : float
+        Stored probe = true probe x (1 + probe_error x smooth complex field of peak modulus 1):
+        an amplitude and phase error of that relative size. The patterns use the true probe.
 
     Returns
     -------
@@ -170,10 +186,26 @@ def simulate_scan(
         expected = np.abs(far_field(probe.astype(np.complex128) * patches)) ** 2
         counts = noise_rng.poisson(expected).astype(np.float64) if noise else expected
         diffraction[start : start + _CHUNK] = np.sqrt(counts)
+    stored_positions, stored_probe = positions, probe
+    if position_error_px > 0 or probe_error > 0:
+        error_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])
+        if position_error_px > 0:
+            error = error_rng.uniform(-position_error_px, position_error_px, size=positions.shape)
+            stored_positions = positions + (error - error.mean(axis=0))
+        if probe_error > 0:
+            stored_probe = (probe * (1 + probe_error * _smooth_field(N, error_rng))).astype(np.complex64)
     return ScanData(
         diffraction=diffraction,
-        positions=positions,
-        probe=probe,
+        positions=stored_positions,
+        probe=stored_probe,
         object=obj,
         scan_index=np.arange(n_patterns, dtype=np.int64),
     )
+
+
+def _smooth_field(N: int, rng: np.random.Generator, *, cutoff: float = 0.08) -> np.ndarray:
+    """(N, N) complex128 low-pass random field with peak modulus 1 (frequencies below ``cutoff`` cycles/px)."""
+    white = rng.normal(size=(N, N)) + 1j * rng.normal(size=(N, N))
+    fy, fx = np.meshgrid(np.fft.fftfreq(N), np.fft.fftfreq(N), indexing="ij")
+    field = np.fft.ifft2(np.fft.fft2(white) * (np.hypot(fx, fy) < cutoff))
+    return np.asarray(field / np.abs(field).max())

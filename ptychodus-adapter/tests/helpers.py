@@ -131,3 +131,10 @@ def ptychodus_settings(path, algorithm: str, **groups: dict) -> None:
         lines.extend(f"{key} = {value}" for key, value in values.items())
         lines.append("")
     path.write_text("\n".join(lines))
+
+
+def child_logs_as_core(payload, channel) -> None:
+    """A child entry point that logs on core's logger names, as the backends and ``ptychopinn`` do."""
+    import logging
+
+    logging.getLogger("ptychopinn.api").warning("core says %s", payload)

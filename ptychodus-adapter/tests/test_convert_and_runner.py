@@ -110,3 +110,15 @@ def test_runner_forwards_logs_and_terminates_the_child_when_the_caller_stops(cap
         time.sleep(0.1)
     else:
         pytest.fail(f"child {pid} still alive after the caller stopped")
+
+
+def test_valid_threshold_keeps_barely_lit_rim_pixels_out_of_the_product():
+    parameters = _input()
+    canvas = np.full((20, 20), np.exp(1j * np.pi), np.complex64)  # rim pixels of phase pi
+    weight = np.full((20, 20), 1.0, np.float32)
+    weight[:, :3] = 0.01  # barely lit
+    product = product_with_object(parameters, canvas, weight, (40.0, 50.0), valid_threshold=0.1)
+    out = product.object_.get_layer(0)
+    base = parameters.product.object_.get_layer(0).astype(np.complex64)
+    np.testing.assert_array_equal(out[50:70, 40:43], base[50:70, 40:43])  # kept from the input object
+    np.testing.assert_allclose(out[50:70, 43:60], canvas[:, 3:], atol=1e-6)

@@ -156,3 +156,42 @@ def test_child_errors_reach_the_parent_as_one_paragraph(tmp_path):
     assert "missing.npz" in str(info.value) and "Traceback" not in str(info.value)
     assert "Traceback" in info.value.child_traceback
     assert not (tmp_path / "model.zip").exists()
+
+
+def test_neighbours_too_few_for_gridsize_fail_in_the_parent_naming_the_settings(tmp_path, caplog):
+    import time
+
+    from ptychopinn_ptychodus.settings import SettingsError
+
+    library = _library()
+    library.settings.grid_size.set_value(2)
+    library.settings.train_neighbors.set_value(2)
+    (tmp_path / "train_data.npz").write_bytes(b"")
+    start = time.monotonic()
+    with caplog.at_level(logging.ERROR, logger="ptychopinn_ptychodus"), pytest.raises(SettingsError) as info:
+        next(iter(list(library)[0].train(tmp_path, tmp_path)))
+    assert time.monotonic() - start < 2.0  # no worker process was started
+    assert "[PtychoPINNNextTraining] NumNeighbors = 2" in str(info.value)
+    assert "[PtychoPINNNextModel] GridSize = 2" in str(info.value)
+    # logged on the library's logger, which Ptychodus shows in its processing view
+    assert any(r.name.startswith("ptychopinn_ptychodus") and r.levelno == logging.ERROR for r in caplog.records)
+
+
+def test_pattern_size_mismatch_fails_in_the_parent(tmp_path):
+    if not installed_backends():
+        pytest.skip("needs an installed backend to accept the bundle")
+    bundle = _bundle_written_by(tmp_path / "model.ptychopinn.zip", installed_backends()[0])
+    pinn = list(_library())[0]
+    pinn.load_model_from_file(bundle)
+    x_m, y_m = metres_for_object_pixels(np.array([100.0, 110.0]), np.array([100.0, 105.0]), (256, 256))
+    product = make_product(np.ones((256, 256), complex), np.ones((128, 128), complex), x_m, y_m)
+    parameters = ReconstructInput(np.ones((2, 128, 128)), np.zeros((128, 128), bool), product)
+    with pytest.raises(ScanDataError, match="trained on 64 x 64 .* patterns are 128 x 128"):
+        next(iter(pinn.reconstruct(parameters)))
+
+
+def test_child_records_of_core_are_not_emitted_on_the_builtin_ptychopinn_logger(caplog):
+    with caplog.at_level(logging.WARNING):
+        list(run_in_child("helpers:child_logs_as_core", "hello", log_level=logging.WARNING))
+    names = [r.name for r in caplog.records if "core says hello" in r.getMessage()]
+    assert names == ["ptychopinn_ptychodus.worker.ptychopinn.api"]

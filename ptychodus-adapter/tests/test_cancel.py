@@ -50,6 +50,7 @@ def test_stop_processing_ends_training_quickly_and_leaves_no_model(tmp_path):
         while (monitor.is_processing or _workers()) and time.monotonic() - stop < 30:
             time.sleep(0.05)
         elapsed = time.monotonic() - stop
+    print(f"cancel: worker gone and task finished {elapsed:.2f} s after stop_processing()")
     assert not _workers(), "the worker survived the cancel"
     assert elapsed < 5.0, f"cancel took {elapsed:.1f} s"
     leftovers = sorted(p.name for p in (tmp_path / "data").iterdir() if "ptychopinn.zip" in p.name)

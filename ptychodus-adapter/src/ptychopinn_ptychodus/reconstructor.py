@@ -225,19 +225,19 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
             with closing(entry) as messages:
                 for message in messages:
                     tag = message[0]
-                    if self._stop_requested():
+                    if tag == "model_saved":  # complete (written atomically) even if a stop follows
+                        self._model_path = Path(message[1])
+                        saved = True
+                        logger.info("PtychoPINN-Next %s: model bundle written to %s", self._name, self._model_path)
+                    elif self._stop_requested():
                         logger.warning("PtychoPINN-Next %s: training cancelled; no model written", self._name)
                         return
-                    if tag == TAG_HEARTBEAT:
+                    elif tag == TAG_HEARTBEAT:
                         yield TrainOutput(training_loss=[], validation_loss=[], progress=0)
                     elif tag == "stage":
                         logger.info("PtychoPINN-Next %s: %s", self._name, message[1])
                     elif tag == "history":
                         yield self._history_output(message)
-                    elif tag == "model_saved":
-                        self._model_path = Path(message[1])
-                        saved = True
-                        logger.info("PtychoPINN-Next %s: model bundle written to %s", self._name, self._model_path)
         finally:
             if not saved:
                 _remove_partial_files(output)

@@ -118,23 +118,48 @@ def main(argv: list[str] | None = None) -> int:
         record["methods"][name] = entry
         print(name, json.dumps({k: entry[k] for k in ("amplitude", "phase", "wall_s")}), flush=True)
 
-    def flat() -> Any:
-        problem, state = initial_state(scan, None, full)
-        op = ptychopinn.get_backend(args.backend).refinement_operator(problem)
-        result = refine(problem, state, full, operator=op)
-        return problem, result
+    canvas = default_canvas(scan.positions, scan.N)
 
-    (problem, result), wall, cpu = _timed(flat)
-    obj = to_stitched(problem, result.state, default_canvas(scan.positions, scan.N), valid_threshold=0.1)
+    def traced(start: Any) -> tuple[Any, Any, list[dict[str, float]]]:
+        """Refine from ``start`` (None = flat) recording SSIM and CPU seconds after every sweep
+        (scoring time excluded)."""
+        trace: list[dict[str, float]] = []
+        clock = {"cpu": time.process_time(), "excluded": 0.0}
+
+        def on_sweep(sweep: int, state: Any) -> None:
+            t0 = time.process_time()
+            obj = to_stitched(problem, state, canvas, valid_threshold=0.1)
+            sc = _score(scan, obj)
+            trace.append({"sweep": sweep, "cpu_s": t0 - clock["cpu"] - clock["excluded"],
+                          "amplitude_ssim": sc["amplitude"]["ssim"], "phase_ssim": sc["phase"]["ssim"]})
+            clock["excluded"] += time.process_time() - t0
+
+        problem, state = initial_state(scan, start, full)
+        op = ptychopinn.get_backend(args.backend).refinement_operator(problem)
+        result = refine(problem, state, full, operator=op, on_sweep=on_sweep)
+        return problem, result, trace
+
+    (problem, result, trace), wall, cpu = _timed(lambda: traced(None))
+    obj = to_stitched(problem, result.state, canvas, valid_threshold=0.1)
     record["methods"]["flat+refine"] = {
         **_score(scan, obj), "wall_s": wall, "cpu_s": cpu, "refinement": result.report.to_dict(),
-        "data_consistency": {"refined": data_consistency(problem, result.state).summary()},
+        "data_consistency": {"refined": data_consistency(problem, result.state).summary()}, "trace": trace,
     }
     print("flat+refine", json.dumps(record["methods"]["flat+refine"]["amplitude"]), flush=True)
-    for sweeps in (5, 20):
+    network = ptychopinn.reconstruct(model, scan, backend=args.backend, config=InferenceConfig())
+    _, _, trace = traced(network.object)
+    record["methods"]["network+refine"]["trace"] = [
+        {**t, "cpu_s": t["cpu_s"] + record["methods"]["network"]["cpu_s"]} for t in trace]
+    rpie_trace = []
+    for sweeps in (1, 2, 3, 5, 10, 20):
         obj, wall, cpu = _timed(lambda s=sweeps: pie_reconstruct(scan, iterations=s))
-        record["methods"][f"rpie{sweeps}"] = {**_score(scan, obj), "wall_s": wall, "cpu_s": cpu}
-        print(f"rpie{sweeps}", json.dumps(record["methods"][f"rpie{sweeps}"]["amplitude"]), flush=True)
+        sc = _score(scan, obj)
+        rpie_trace.append({"sweep": sweeps, "cpu_s": cpu, "amplitude_ssim": sc["amplitude"]["ssim"],
+                           "phase_ssim": sc["phase"]["ssim"]})
+        if sweeps in (5, 20):
+            record["methods"][f"rpie{sweeps}"] = {**sc, "wall_s": wall, "cpu_s": cpu}
+            print(f"rpie{sweeps}", json.dumps(sc["amplitude"]), flush=True)
+    record["methods"]["rpie5"]["trace"] = rpie_trace
     record["load_average_end"] = list(os.getloadavg())
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"regimes_{args.preset}{args.tag}.json"

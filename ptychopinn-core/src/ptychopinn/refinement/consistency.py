@@ -55,9 +55,10 @@ def data_consistency(problem: RefinementProblem, state: RefinementState, *, chun
     error = np.empty(problem.n_patterns)
     for first in range(0, problem.n_patterns, chunk):
         idx = np.arange(first, min(first + chunk, problem.n_patterns))
-        predicted = reference.predicted_amplitudes(state, idx)
-        measured = np.asarray(problem.amplitudes[idx], dtype=np.float64)
-        lam, k = predicted**2, measured**2
+        predicted = reference.predicted_amplitudes(state, idx, shifted=False)
+        k = reference.counts[idx]
+        measured = np.sqrt(k)
+        lam = predicted**2
         terms = lam - k * np.log(lam + LOG_EPS) - (k - xlogy(k, k))
         deviance[idx] = terms.reshape(idx.size, -1).mean(axis=1)
         norm = np.sqrt(np.sum(measured**2, axis=(1, 2)))

@@ -132,12 +132,11 @@ def split_holdout(n_patterns: int, fraction: float, seed: int) -> tuple[np.ndarr
 
 def fit_object_scale(reference: NumpyRefinementOperator, state: RefinementState, *, chunk: int = 256) -> float:
     """Poisson maximum-likelihood global intensity scale: ``s^2 = sum k / sum |F(P E(O))|^2``."""
-    predicted = measured = 0.0
-    amps = reference.problem.amplitudes
+    predicted = 0.0
+    measured = float(np.sum(reference.counts))
     for first in range(0, reference.problem.n_patterns, chunk):
         idx = np.arange(first, min(first + chunk, reference.problem.n_patterns))
-        predicted += float(np.sum(reference.predicted_amplitudes(state, idx) ** 2))
-        measured += float(np.sum(np.asarray(amps[idx], dtype=np.float64) ** 2))
+        predicted += float(np.sum(reference.predicted_amplitudes(state, idx, shifted=False) ** 2))
     return math.sqrt(measured / predicted) if predicted > 0 and measured > 0 else 1.0
 
 
@@ -202,6 +201,7 @@ def refine(
     operator: RefinementOperator | None = None,
     fit_scale: bool = True,
     progress: Callable[[int, float, float], None] | None = None,
+    on_sweep: Callable[[int, RefinementState], None] | None = None,
 ) -> RefinementResult:
     """Refine ``initial`` against ``problem`` (see the module docstring).
 
@@ -216,6 +216,8 @@ def refine(
     fit_scale : bool
         First scale the object so that its total predicted counts equal the measured ones.
     progress : callable(sweep, train_loss, heldout_loss), optional
+    on_sweep : callable(sweep, state), optional
+        Called with the current state after every sweep (diagnostics; must not modify it).
 
     Returns
     -------
@@ -251,6 +253,8 @@ def refine(
         held.append(loss)
         if progress is not None:
             progress(it, trained[-1], loss)
+        if on_sweep is not None:
+            on_sweep(it, state)
         if not hold.size:
             best_state, best_it = state, it
             continue

@@ -45,25 +45,23 @@ def robust_half_deviance(amplitude: np.ndarray, counts: np.ndarray) -> tuple[np.
     -------
     h, dh_da : (...) float64
     """
-    a = np.asarray(amplitude, dtype=np.float64)
-    k = np.asarray(counts, dtype=np.float64)
+    a, k = np.broadcast_arrays(np.asarray(amplitude, dtype=np.float64), np.asarray(counts, dtype=np.float64))
     c = ROBUST_FRACTION
     root = np.sqrt(k)
     a0 = c * root
-    inside = a >= a0
+    inside = a >= a0  # where k == 0 every pixel is inside (a0 = 0)
     safe_a = np.where(inside & (a > 0), a, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_k = np.where(k > 0, np.log(np.where(k > 0, k, 1.0)), 0.0)
-        h_in = a * a - k * np.log(safe_a * safe_a) - (k - k * log_k)
-    dh_in = 2 * a - 2 * k / safe_a
-    # Taylor extension at a0 (only where k > 0, since a0 = 0 otherwise)
-    h0 = k * (c * c - 1.0 - 2.0 * np.log(c))
-    d0 = 2 * a0 - 2 * root / c
-    dd0 = 2.0 + 2.0 / (c * c)
-    da = a - a0
-    h_out = h0 + d0 * da + 0.5 * dd0 * da * da
-    dh_out = d0 + dd0 * da
-    return np.where(inside, h_in, h_out), np.where(inside, dh_in, dh_out)
+    log_ratio = np.log(np.where(k > 0, k, 1.0) / (safe_a * safe_a))  # log(k / a^2); 0 where k == 0
+    h = a * a - k + k * log_ratio
+    dh = 2 * a - 2 * k / safe_a
+    if not inside.all():  # second-order Taylor extension at a0 (only where k > 0)
+        out = ~inside
+        ko, ro, da = k[out], root[out], a[out] - a0[out]
+        d0 = 2 * c * ro - 2 * ro / c
+        dd0 = 2.0 + 2.0 / (c * c)
+        h[out] = ko * (c * c - 1.0 - 2.0 * np.log(c)) + d0 * da + 0.5 * dd0 * da * da
+        dh[out] = d0 + dd0 * da
+    return h, dh
 
 
 def _fft(x: np.ndarray) -> np.ndarray:
@@ -91,6 +89,9 @@ class NumpyRefinementOperator:
         amps = np.asarray(problem.amplitudes, dtype=np.float64)
         # counts in the unshifted FFT layout: far_field = fftshift(fft2), so compare fft2 with ifftshift(k)
         self._counts = np.fft.ifftshift(amps * amps, axes=(-2, -1))
+        from scipy.special import xlogy
+
+        self._saturated = self._counts - xlogy(self._counts, self._counts)  # k - k log k: the loss's offset
         self._ar = np.arange(N + 1)
 
     # -- geometry --------------------------------------------------------------------------
@@ -128,8 +129,8 @@ class NumpyRefinementOperator:
         """E(O): (B, N, N) bilinear patches from (B, N + 1, N + 1) windows and (B, 2) (fx, fy)."""
         fx = frac[:, 0, None, None]
         fy = frac[:, 1, None, None]
-        return ((1 - fy) * ((1 - fx) * win[:, :-1, :-1] + fx * win[:, :-1, 1:])
-                + fy * ((1 - fx) * win[:, 1:, :-1] + fx * win[:, 1:, 1:]))
+        across = win[:, :, :-1] + fx * (win[:, :, 1:] - win[:, :, :-1])  # (B, N + 1, N): along x first
+        return across[:, :-1] + fy * (across[:, 1:] - across[:, :-1])
 
     @staticmethod
     def bilinear_adjoint(g: np.ndarray, frac: np.ndarray) -> np.ndarray:
@@ -137,11 +138,15 @@ class NumpyRefinementOperator:
         fx = frac[:, 0, None, None]
         fy = frac[:, 1, None, None]
         B, N, _ = g.shape
-        out = np.zeros((B, N + 1, N + 1), dtype=np.result_type(g.dtype, np.float64))
-        out[:, :-1, :-1] += (1 - fy) * (1 - fx) * g
-        out[:, :-1, 1:] += (1 - fy) * fx * g
-        out[:, 1:, :-1] += fy * (1 - fx) * g
-        out[:, 1:, 1:] += fy * fx * g
+        dtype = np.result_type(g.dtype, np.float64)
+        rows = np.zeros((B, N + 1, N), dtype=dtype)  # adjoint of the y step, then of the x step
+        lower = fy * g
+        rows[:, :-1] = g - lower
+        rows[:, 1:] += lower
+        out = np.zeros((B, N + 1, N + 1), dtype=dtype)
+        right = fx * rows
+        out[:, :, :-1] = rows - right
+        out[:, :, 1:] += right
         return out
 
     @staticmethod
@@ -154,21 +159,27 @@ class NumpyRefinementOperator:
         return d_x, d_y
 
     # -- model -----------------------------------------------------------------------------
-    def predicted_amplitudes(self, state: RefinementState, indices: np.ndarray) -> np.ndarray:
-        """(B, N, N) float64 predicted amplitudes ``|far_field(P E_m(O))|`` in the *shifted* (stored) layout."""
+    def predicted_amplitudes(self, state: RefinementState, indices: np.ndarray, *, shifted: bool = True
+                             ) -> np.ndarray:
+        """(B, N, N) float64 predicted amplitudes ``|far_field(P E_m(O))|``: in the stored layout
+        (``shifted``), or in the unshifted FFT layout of :attr:`counts`."""
         rows, cols, frac = self._geometry(state.positions[indices])
         patches = self.bilinear(self.windows(state.object, rows, cols), frac)
-        return np.abs(np.fft.fftshift(_fft(state.probe * patches), axes=(-2, -1)))
+        amplitude = np.abs(_fft(state.probe * patches))
+        return np.fft.fftshift(amplitude, axes=(-2, -1)) if shifted else amplitude
+
+    @property
+    def counts(self) -> np.ndarray:
+        """(M, N, N) float64 measured counts in the unshifted FFT layout (``ifftshift`` of amplitude**2)."""
+        return self._counts
 
     def pattern_losses(self, state: RefinementState, indices: np.ndarray) -> np.ndarray:
         """(B,) float64 exact Poisson half-deviance per pixel of each pattern (the training loss)."""
-        from scipy.special import xlogy
-
         from ptychopinn.physics.losses import LOG_EPS
 
-        lam = self.predicted_amplitudes(state, indices) ** 2
-        k = np.asarray(self.problem.amplitudes[indices], dtype=np.float64) ** 2
-        terms = lam - k * np.log(lam + LOG_EPS) - (k - xlogy(k, k))
+        lam = self.predicted_amplitudes(state, indices, shifted=False) ** 2
+        k = self._counts[indices]
+        terms = lam - k * np.log(lam + LOG_EPS) - self._saturated[indices]
         return np.asarray(terms.reshape(len(indices), -1).mean(axis=1), dtype=np.float64)
 
     def gradients(

@@ -219,8 +219,8 @@ def _read_member(zf: zipfile.ZipFile, name: str, *, where: str, limit: int) -> b
     if info.file_size > limit:
         raise BundleError(
             f"{where}: member {name} would inflate to {format_bytes(info.file_size)} "
-            f"(stored as {format_bytes(info.compress_size)}), more than the {format_bytes(limit)} its manifest "
-            f"allows; refusing to inflate it"
+            f"(stored as {format_bytes(info.compress_size)}), more than the {format_bytes(limit)} allowed for it; "
+            f"refusing to inflate it"
         )
     try:
         with zf.open(info) as fh:
@@ -237,8 +237,12 @@ def _manifest_from_zip(zf: zipfile.ZipFile, *, where: str) -> dict[str, Any]:
 
     raw = _read_member(zf, MANIFEST_MEMBER, where=where, limit=MAX_MANIFEST_BYTES)
     try:
-        manifest = json_loads_bounded(raw.decode("utf-8"), what="manifest.json")
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{where}: manifest.json is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        manifest = json_loads_bounded(text, what="manifest.json")
+    except ValueError as exc:
         raise BundleError(f"{where}: {exc}") from None
     return check_header(manifest, where=where)
 

@@ -19,6 +19,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ptychopinn._version import __version__
 
@@ -46,9 +47,19 @@ EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors made printable and bounded (a 5000-digit or escape-laden value is not echoed raw)."""
+
+    def error(self, message: str) -> NoReturn:
+        from ptychopinn._safety import printable
+
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {printable(message, limit=300)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available command registered."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ptychopinn",
         description="PtychoPINN: physics-informed neural-network ptychography (train, reconstruct, evaluate).",
     )

@@ -116,3 +116,30 @@ def test_regime_presets_are_offered_by_the_cli_and_perturbations_touch_only_the_
     assert np.abs(error).max() <= 4.0 and np.abs(error).max() > 1.0 and np.allclose(error.mean(axis=0), 0)
     rel = np.linalg.norm(wrong.probe - clean.probe) / np.linalg.norm(clean.probe)
     assert 0.02 < rel < 0.2
+
+
+def test_train_on_several_scans_uses_every_pattern_and_never_mixes_scans_in_a_group(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ptychopinn.data.combine import combine_scans
+    from ptychopinn.grouping import make_grouped_scan
+
+    a = simulate_scan(N=64, n_patterns=36, step_px=5.0, seed=5, probe_kind="zoneplate")
+    b = simulate_scan(N=64, n_patterns=25, step_px=5.0, seed=6, probe_kind="zoneplate")
+    both = combine_scans([a, b])
+    assert both.n_patterns == 61 and both.object is None
+    grouped = make_grouped_scan(both, gridsize=2, neighbor_count=4, n_groups=None, seed=0)
+    from_a = grouped.indices < a.n_patterns
+    assert np.all(from_a.all(axis=1) | (~from_a).all(axis=1))  # no group spans the two scans
+    files = [write_scan(tmp_path / "a.npz", a), write_scan(tmp_path / "b.npz", b)]
+    proc = run_cli("train", *map(str, files), "--backend", "numpy-test", "--epochs", "1", "--gridsize", "1",
+                   "-o", str(tmp_path / "t"), env=env)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((tmp_path / "t" / "training_summary.json").read_text())
+    assert summary["data"] == [str(f) for f in files]
+    ts = summary["training_summary"]
+    assert ts["n_train_groups"] + ts["n_validation_groups"] == 61
+    other = write_scan(tmp_path / "c.npz", simulate_scan(N=64, n_patterns=25, step_px=5.0, seed=6, probe_kind="disk"))
+    proc = run_cli("train", str(files[0]), str(other), "--backend", "numpy-test", "--epochs", "1",
+                   "-o", str(tmp_path / "t2"), env=env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "c.npz" in proc.stderr and "probe" in proc.stderr
+    assert not (tmp_path / "t2" / "model.ptychopinn.zip").exists()

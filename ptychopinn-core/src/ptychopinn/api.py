@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -137,7 +137,7 @@ def _check_scan_matches(scan: ScanData, model_config: ModelConfig) -> None:
 
 
 def train(
-    scan: ScanData,
+    scan: ScanData | Sequence[ScanData],
     *,
     backend: str | None = None,
     model_config: ModelConfig | None = None,
@@ -148,8 +148,10 @@ def train(
 
     Parameters
     ----------
-    scan : ScanData
+    scan : ScanData or sequence of ScanData
         Diffraction amplitudes (sqrt counts), positions, probe; ``object`` for supervised.
+        Several scans (same N and probe) train one model on all their patterns
+        (:func:`ptychopinn.data.combine.combine_scans`: no group spans two scans).
     backend : str, optional
         Backend name; otherwise ``training_config.backend``, then ``PTYCHOPINN_BACKEND``...
     model_config, training_config : frozen configs, optional
@@ -166,6 +168,11 @@ def train(
     from ptychopinn.physics.normalisation import estimate_normalisation
     from ptychopinn.results import TrainingData
 
+    from ptychopinn.data.combine import combine_scans
+    from ptychopinn.data.scan import ScanData
+
+    if not isinstance(scan, ScanData):
+        scan = combine_scans(list(scan))
     tc = training_config if training_config is not None else TrainingConfig()
     handle = _get_backend(select_backend_name(backend, config_backend=tc.backend))
     mc = model_config if model_config is not None else ModelConfig(N=scan.N)

@@ -20,7 +20,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         description=f"Train on DATA and write OUTPUT_DIR/{BUNDLE_NAME} and OUTPUT_DIR/{SUMMARY_NAME} "
         "(both record the backend).",
     )
-    p.add_argument("data", type=Path, help="scan NPZ file (docs/data-contract.md)")
+    p.add_argument("data", type=Path, nargs="+", help="scan NPZ file(s) (docs/data-contract.md); several scans with "
+                   "the same pattern size and probe train one model on all their patterns")
     add_backend_option(p)
     add_config_option(p)
     p.add_argument("-o", "--output-dir", type=Path, default=Path("ptychopinn-train"), help="output directory")
@@ -50,12 +51,15 @@ def run(args: argparse.Namespace) -> int:
     prepare_outputs(args.output_dir, (BUNDLE_NAME, SUMMARY_NAME, "loss.png"))  # before any work (#14)
     training = replace_given(config.training, epochs=args.epochs, batch_size=args.batch_size,
                              learning_rate=args.learning_rate, n_groups=args.n_groups, seed=args.seed)
-    scan = read_scan(args.data, mmap=args.mmap)
+    from ptychopinn.data.combine import combine_scans
+
+    data_label = ", ".join(str(path) for path in args.data)
+    scan = combine_scans([read_scan(path, mmap=args.mmap) for path in args.data])
     model_config = replace_given(config.model, gridsize=args.gridsize, model_type=args.model_type)
     if "N" not in (raw.get("model") or {}):
-        model_config = replace_given(model_config, source=f"{args.data}: patterns of {scan.N} x {scan.N} pixels",
+        model_config = replace_given(model_config, source=f"{data_label}: patterns of {scan.N} x {scan.N} pixels",
                                      N=scan.N)
-    print(f"training with backend '{backend.name}' ({backend.distribution} {backend.version}) on {args.data}: "
+    print(f"training with backend '{backend.name}' ({backend.distribution} {backend.version}) on {data_label}: "
           f"{scan.n_patterns} patterns of {scan.N}x{scan.N}, gridsize {model_config.gridsize}, "
           f"{training.epochs} epochs")
     model = ptychopinn.train(scan, backend=backend.name, model_config=model_config, training_config=training,
@@ -67,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         "backend_version": model.backend_version,
         "backend_distribution": backend.distribution,
         "bundle": str(bundle),
-        "data": str(args.data),
+        "data": str(args.data[0]) if len(args.data) == 1 else [str(path) for path in args.data],
         "model_config": config_dict(model.model_config),
         "training_config": config_dict(model.training_config),
         "normalisation": model.normalisation.to_dict(),

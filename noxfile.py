@@ -23,8 +23,10 @@ import nox
 ROOT = Path(__file__).parent
 CONSTRAINTS = str(ROOT / "constraints" / "cpu.txt")
 FIXTURES = ROOT / "tests" / "fixtures"
-TEST_BACKEND_DISTRIBUTIONS = ("ptychopinn-testbackend", "ptychopinn-testbackend-broken", "ptychopinn-testbackend-dup")
-TEST_BACKENDS = [str(FIXTURES / name) for name in ("testbackend", "testbackend-broken", "testbackend-dup")]
+TEST_BACKEND_DISTRIBUTIONS = ("ptychopinn-testbackend", "ptychopinn-testbackend-broken", "ptychopinn-testbackend-dup",
+                              "ptychopinn-testbackend-hostile")
+TEST_BACKENDS = [str(FIXTURES / name) for name in ("testbackend", "testbackend-broken", "testbackend-dup",
+                                                   "testbackend-hostile")]
 
 DEFAULT_SESSIONS = ["lint", "types", "core", "torch", "tf", "adapter", "parity"]
 nox.options.sessions = DEFAULT_SESSIONS

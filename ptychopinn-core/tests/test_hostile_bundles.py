@@ -125,7 +125,8 @@ BIDI = "numpy-test\u202e"
 # name -> (builder, words the error must contain, words that must not be printed)
 CASES: dict[str, tuple[Builder, tuple[str, ...], tuple[str, ...]]] = {
     "pip_options_in_distribution": (_manifest(backend="evilbk", backend_distribution=PIP),
-                                    ("backend_distribution", "not shown"), ("index-url", "evil.example", "pip install")),
+                                    ("backend_distribution", "not shown"),
+                                    ("index-url", "evil.example", "pip install")),
     "pip_options_in_backend_name": (_manifest(backend="x --index-url https://evil.example"),
                                     ("'backend'", "not shown"), ("index-url", "evil.example", "pip install")),
     "escape_sequences_in_backend": (_manifest(backend="evil\x1b[2J\x1b]0;pwned\x07"), ("'backend'",), ("pwned",)),

@@ -48,7 +48,7 @@ VALUE_CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "backend_with_escape_sequences": (("train", "{scan}", "--backend", "\x1b[2Jevil\x07"), ("Unknown backend",
                                                                                             "\\x1b[2jevil")),
     "backend_misspelt": (("train", "{scan}", "--backend", "numpy-tset"), ("Did you mean 'numpy-test'",)),
-    "config_missing": ((*TRAIN, "--config", "{tmp}/nope.toml"), ("nope.toml", "no such file")),
+    "config_missing": ((*TRAIN, "--config", "{tmp}/nope.toml"), ("nope.toml", "no such configuration file")),
     "config_is_a_directory": ((*TRAIN, "--config", "{tmp}"), ("is a directory",)),
     "data_missing": (("train", "{tmp}/nope.npz", "--backend", "numpy-test"), ("nope.npz", "no such file")),
     "data_is_a_bundle": (("train", "{bundle}", "--backend", "numpy-test", "-o", "{tmp}/r"),
@@ -79,7 +79,8 @@ def test_misuse_is_one_paragraph(name: str, files: dict[str, Path], tmp_path: Pa
 
 @pytest.mark.parametrize("args", [(), ("frobnicate",), ("train",), ("train", "x.npz", "--epochs", "ten"),
                                   ("train", "x.npz", "--epochs", "9" * 5000), ("reconstruct", "only-one-arg"),
-                                  ("train", "x.npz", "--model-type", "quantum"), ("train", "x.npz", "--seed", "\x1b[2J")])
+                                  ("train", "x.npz", "--model-type", "quantum"),
+                                  ("train", "x.npz", "--seed", "\x1b[2J")])
 def test_argument_errors_exit_2_without_traceback(args: tuple[str, ...]) -> None:
     result = cli(*args)
     assert result.code == 2 and "Traceback" not in result.err
@@ -154,7 +155,8 @@ def test_traceback_flag_still_shows_the_traceback(files: dict[str, Path], tmp_pa
     with pytest.raises(OutputError):
         from ptychopinn.cli.main import main
 
-        main(["--traceback", "train", str(files["scan"]), "--backend", "numpy-test", "-o", str(_regular_file(tmp_path))])
+        main(["--traceback", "train", str(files["scan"]), "--backend", "numpy-test", "-o",
+              str(_regular_file(tmp_path))])
 
 
 def test_outputs_of_an_earlier_run_survive_a_refused_run(files: dict[str, Path], tmp_path: Path) -> None:

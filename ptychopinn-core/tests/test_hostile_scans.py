@@ -206,7 +206,14 @@ def test_reconstruct_refuses_and_keeps_earlier_outputs(name: str, tmp_path: Path
     assert snapshot(out) == before
 
 
-@pytest.mark.parametrize("offset", [2e6, 1e300])
+def test_absurd_position_is_refused_by_the_contract(tmp_path: Path) -> None:
+    x = good_scan_arrays()["xcoords"]
+    x[4] = 1e300
+    path = write_arrays(tmp_path / "absurd.npz", xcoords=x, objectGuess=None)
+    assert_refused(cli("inspect", path), str(path), "'xcoords'", "1e+300", "index 4", "object pixels")
+
+
+@pytest.mark.parametrize("offset", [2e6, 5e8])
 def test_far_position_is_refused_up_front_with_the_computed_size(offset: float, tmp_path: Path,
                                                                  trained: Path) -> None:
     x = good_scan_arrays()["xcoords"]

@@ -269,7 +269,7 @@ def _weights_limit(manifest: dict[str, Any], *, where: str) -> int:
         total += math.prod(shape) * sizes.get(str(rec.get("dtype")), 16)
         keys += len(rec.get("keys") or ()) + 1
     limit = total + 65536 + 512 * keys
-    if limit > memory_limit_bytes():
+    if total > memory_limit_bytes():
         raise BundleError(
             f"{where}: the manifest lists tensors of {format_bytes(total)}, more than the "
             f"{format_bytes(memory_limit_bytes())} of memory allowed"

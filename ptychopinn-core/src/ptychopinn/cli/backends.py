@@ -38,7 +38,7 @@ def _rows(check: bool) -> list[dict[str, str]]:
         status, error, api_version = s.status, s.error, s.api_version
         if s.name in checked:
             result = checked[s.name]
-            status, error = str(result["status"]), result["error"]
+            status, error = str(result["status"]), (None if result["error"] is None else str(result["error"]))
             api = result["api"]
             api_version = (int(api[0]), int(api[1])) if isinstance(api, list) and len(api) == 2 else None  # type: ignore[arg-type]
         api_text = f"{api_version[0]}.{api_version[1]}" if api_version else "-"

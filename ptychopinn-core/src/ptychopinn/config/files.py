@@ -163,6 +163,8 @@ def read_config_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     p = Path(path)
     problem = regular_file_problem(p)
+    if problem == "no such file":
+        raise ConfigError(f"{p}: no such configuration file")
     if problem:
         raise ConfigError(f"{p}: {problem}; expected a TOML or YAML configuration file")
     suffix = p.suffix.lower()

@@ -23,6 +23,9 @@ IntegerCountsPolicy = Literal["reject", "sqrt"]
 
 _CHUNK = 512
 
+MAX_POSITION_PX = 1e9
+"""Largest |position| accepted, in object pixels (beyond it no canvas could exist: wrong units or garbage)."""
+
 
 class ScanDataWarning(UserWarning):
     """A scan was accepted after an explicit, documented fix-up (e.g. a legacy layout)."""
@@ -181,6 +184,15 @@ def _coords(source: str | None, arrays: Mapping[str, Any]) -> np.ndarray:
         raise _fail(source, "ycoords", f"expected shape {x.shape} to match 'xcoords', found {y.shape}")
     _check_finite(source, "xcoords", x)
     _check_finite(source, "ycoords", y)
+    for key, a in (("xcoords", x), ("ycoords", y)):
+        peak = float(np.max(np.abs(a)))
+        if peak > MAX_POSITION_PX:
+            raise _fail(
+                source,
+                key,
+                f"a position of {peak:.6g} object pixels (at index {int(np.argmax(np.abs(a)))}); positions must be "
+                f"in object pixels (docs/conventions.md), at most {MAX_POSITION_PX:.0e} from the origin",
+            )
     return np.stack([x, y], axis=1)
 
 

@@ -393,6 +393,7 @@ def _check_api_version(entry: BackendEntry, declared: object, core: tuple[int, i
     else:
         fix = f"pip install -U {entry.distribution or 'the backend'}"
     raise BackendIncompatibleError(
-        f"{entry.label} implements backend API {major}.{minor}; ptychopinn-core {core_version} supports "
+        f"Backend '{entry.name}' ({entry.label}) implements backend API {major}.{minor}; ptychopinn-core "
+        f"{core_version} supports "
         f"backend API {core[0]}.0 to {core_text}. Fix: {fix}."
     )

@@ -1,0 +1,221 @@
+"""Faults: Ctrl-C, SIGTERM, kill -9, an output that disappears or fills up during the run (issue #14).
+
+Real subprocesses and real signals. The slow fixture backends (``slow-test``, ``lightning-like-test``
+of ``tests/fixtures/testbackend-hostile``) keep training long enough to be interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from _hostile import HOSTILE_DISTRIBUTION, Outcome, assert_refused, clean_env, previous_outputs, snapshot
+from _hostile import write_good_scan as _write_good_scan
+from _plugin_helpers import require_fixture_distributions
+
+from ptychopinn.bundle import read_manifest
+
+
+@pytest.fixture(scope="module")
+def scan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require_fixture_distributions()
+    from importlib import metadata
+
+    metadata.distribution(HOSTILE_DISTRIBUTION)  # raises when the fixture is not installed
+    return _write_good_scan(tmp_path_factory.mktemp("faults") / "good.npz")
+
+
+def _start(*args: object, env: dict[str, str] | None = None, cwd: Path | None = None,
+           **kwargs: object) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "ptychopinn", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=clean_env(**(env or {})), cwd=cwd, **kwargs)
+
+
+def _wait_for(proc: subprocess.Popen[str], marker: str, timeout: float = 60) -> str:
+    """Read stdout until a line contains ``marker`` (the command printed it, then started the work)."""
+    assert proc.stdout is not None
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    proc.kill()
+    raise AssertionError(f"{marker!r} never printed; stdout: {''.join(seen)!r}; stderr: {proc.stderr.read()!r}")
+
+
+def _finish(proc: subprocess.Popen[str], earlier: str = "") -> Outcome:
+    out, err = proc.communicate(timeout=60)
+    return Outcome(proc.returncode, earlier + out, err)
+
+
+def _leftover_temporaries(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.glob(".*.tmp")) if directory.exists() else []
+
+
+@pytest.mark.parametrize(("backend", "sig", "code"), [("slow-test", signal.SIGINT, 130),
+                                                      ("lightning-like-test", signal.SIGINT, 130),
+                                                      ("slow-test", signal.SIGTERM, 143),
+                                                      ("lightning-like-test", signal.SIGTERM, 143)])
+def test_interrupt_during_training(backend: str, sig: int, code: int, scan: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    before = previous_outputs(out, ("model.ptychopinn.zip", "training_summary.json"))
+    proc = _start("train", scan, "--backend", backend, "--epochs", "1", "-o", out, env={"PTYCHOPINN_TEST_SLOW_S": "60"})
+    earlier = _wait_for(proc, "training with")
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    result = _finish(proc, earlier)
+    assert result.code == code, result
+    assert "ptychopinn: interrupted" in result.err and "Traceback" not in result.err
+    assert snapshot(out) == before and not _leftover_temporaries(out)
+
+
+def test_interrupt_while_a_plugin_import_hangs_is_an_interrupt(scan: Path, tmp_path: Path) -> None:
+    proc = _start("train", scan, "--backend", "hang-test", "-o", tmp_path / "run",
+                  env={"PTYCHOPINN_PLUGIN_TIMEOUT": "60"})
+    time.sleep(2.0)  # well into the hanging import
+    proc.send_signal(signal.SIGINT)
+    result = _finish(proc)
+    assert result.code == 130 and "ptychopinn: interrupted" in result.err and "Traceback" not in result.err, result
+    assert not (tmp_path / "run").exists()
+
+
+def test_interrupt_during_reconstruction_keeps_earlier_outputs(scan: Path, tmp_path: Path) -> None:
+    env = {"PTYCHOPINN_TEST_SLOW_S": "0"}
+    trained = subprocess.run([sys.executable, "-m", "ptychopinn", "train", str(scan), "--backend", "slow-test",
+                              "--epochs", "1", "-o", str(tmp_path / "run")], capture_output=True, text=True,
+                             env=clean_env(**env), timeout=120)
+    assert trained.returncode == 0, trained.stderr
+    out = tmp_path / "rec"
+    before = previous_outputs(out, ("reconstruction.npz", "reconstruction.json"))
+    # 'hang-test' is the backend: its import hangs, so the command is interrupted mid-load of a real bundle.
+    proc = _start("reconstruct", tmp_path / "run" / "model.ptychopinn.zip", scan, "--backend", "hang-test",
+                  "-o", out, env={"PTYCHOPINN_PLUGIN_TIMEOUT": "60"})
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    result = _finish(proc)
+    assert result.code == 130 and "ptychopinn: interrupted" in result.err, result
+    assert snapshot(out) == before
+
+
+def test_kill_9_then_rerun_cleans_stale_temporaries(scan: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    before = previous_outputs(out, ("model.ptychopinn.zip", "training_summary.json"))
+    proc = _start("train", scan, "--backend", "slow-test", "--epochs", "1", "-o", out,
+                  env={"PTYCHOPINN_TEST_SLOW_S": "60"})
+    _wait_for(proc, "training with")
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert snapshot(out) == before  # the killed run changed nothing
+    # What a kill -9 in the middle of atomic_write leaves behind:
+    stale = [out / ".model.ptychopinn.zip.k1ll3d.tmp", out / ".training_summary.json.abc123.tmp"]
+    for path in stale:
+        path.write_bytes(b"half a file")
+    unrelated = out / ".someone-else.tmp"
+    unrelated.write_bytes(b"not ours")
+    rerun = subprocess.run([sys.executable, "-m", "ptychopinn", "train", str(scan), "--backend", "slow-test",
+                            "--epochs", "1", "-o", str(out)], capture_output=True, text=True, timeout=120,
+                           env=clean_env(PTYCHOPINN_TEST_SLOW_S="0"))
+    assert rerun.returncode == 0, rerun.stderr
+    assert "removed 2 stale temporary file(s)" in rerun.stderr
+    assert not any(p.exists() for p in stale) and unrelated.exists()
+    assert read_manifest(out / "model.ptychopinn.zip")["backend"] == "slow-test"
+
+
+def _replace_output_during_training(scan: Path, tmp_path: Path, *, rescue_env: dict[str, str]) -> tuple[Outcome, Path]:
+    out = tmp_path / "run"
+    out.mkdir()
+    proc = _start("train", scan, "--backend", "slow-test", "--epochs", "1", "-o", out, cwd=tmp_path,
+                  env={"PTYCHOPINN_TEST_SLOW_S": "1.5", **rescue_env})
+    earlier = _wait_for(proc, "training with")
+    out.rmdir()
+    out.write_text("the output directory was replaced by a file during training\n")
+    return _finish(proc, earlier), out
+
+
+def test_trained_model_is_rescued_when_the_output_vanishes_during_training(scan: Path, tmp_path: Path) -> None:
+    result, out = _replace_output_during_training(scan, tmp_path, rescue_env={})
+    line = assert_refused(result, f"could not write {out}/model.ptychopinn.zip", "The trained model was saved to",
+                          "ptychopinn-rescue-")
+    rescued = Path(line.split("was saved to ")[1].split(" instead")[0])
+    assert rescued.is_file() and rescued.parent.parent == tmp_path  # ./ptychopinn-rescue-<time>/
+    assert read_manifest(rescued)["backend"] == "slow-test"
+    assert json.loads((rescued.parent / "training_summary.json").read_text())["bundle"] == str(rescued)
+    assert out.read_text().startswith("the output directory was replaced")
+
+
+def test_rescue_directory_from_the_environment(scan: Path, tmp_path: Path) -> None:
+    rescue = tmp_path / "rescue-here"
+    result, _ = _replace_output_during_training(scan, tmp_path, rescue_env={"PTYCHOPINN_RESCUE_DIR": str(rescue)})
+    assert_refused(result, f"saved to {rescue}/model.ptychopinn.zip")
+    assert (rescue / "model.ptychopinn.zip").is_file()
+
+
+def _limit_file_size() -> None:  # runs in the child: every write beyond 20 kB fails with EFBIG ("disk full")
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+
+@pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="needs RLIMIT_FSIZE")
+def test_nowhere_to_write_says_so_and_leaves_no_debris(scan: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    before = previous_outputs(out, ("model.ptychopinn.zip",))
+    proc = subprocess.run([sys.executable, "-m", "ptychopinn", "train", str(scan), "--backend", "numpy-test",
+                           "--epochs", "1", "-o", str(out)], capture_output=True, text=True, timeout=120,
+                          env=clean_env(PTYCHOPINN_RESCUE_DIR=str(tmp_path / "rescue")), cwd=tmp_path,
+                          preexec_fn=_limit_file_size)
+    result = Outcome(proc.returncode, proc.stdout, proc.stderr)
+    assert_refused(result, "could not write", "File too large", "could not be saved anywhere")
+    assert snapshot(out) == before and not _leftover_temporaries(out)
+    assert not list(tmp_path.glob("ptychopinn-rescue-*")) and not (tmp_path / "rescue").exists()
+
+
+@pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="needs RLIMIT_FSIZE")
+def test_disk_full_while_writing_a_reconstruction(scan: Path, tmp_path: Path) -> None:
+    trained = subprocess.run([sys.executable, "-m", "ptychopinn", "train", str(scan), "--backend", "numpy-test",
+                              "--epochs", "1", "-o", str(tmp_path / "run")], capture_output=True, text=True,
+                             env=clean_env(), timeout=120)
+    assert trained.returncode == 0, trained.stderr
+    out = tmp_path / "rec"
+    before = previous_outputs(out, ("reconstruction.npz",))
+    proc = subprocess.run([sys.executable, "-m", "ptychopinn", "reconstruct", str(tmp_path / "run" /
+                           "model.ptychopinn.zip"), str(scan), "-o", str(out), "--quiet"], capture_output=True,
+                          text=True, timeout=120, env=clean_env(PTYCHOPINN_RESCUE_DIR=str(tmp_path / "rescue")),
+                          cwd=tmp_path, preexec_fn=_limit_file_size)
+    assert_refused(Outcome(proc.returncode, proc.stdout, proc.stderr), "reconstruction", "File too large")
+    assert snapshot(out) == before and not _leftover_temporaries(out)
+
+
+def test_memory_limit_refuses_the_canvas_with_the_computed_size(scan: Path, tmp_path: Path) -> None:
+    trained = subprocess.run([sys.executable, "-m", "ptychopinn", "train", str(scan), "--backend", "numpy-test",
+                              "--epochs", "1", "-o", str(tmp_path / "run")], capture_output=True, text=True,
+                             env=clean_env(), timeout=120)
+    assert trained.returncode == 0, trained.stderr
+    proc = subprocess.run([sys.executable, "-m", "ptychopinn", "reconstruct", str(tmp_path / "run" /
+                           "model.ptychopinn.zip"), str(scan), "-o", str(tmp_path / "rec"), "--quiet"],
+                          capture_output=True, text=True, timeout=120,
+                          env=clean_env(PTYCHOPINN_MAX_ALLOC_BYTES="100000"))  # > the model, < the canvas
+    assert_refused(Outcome(proc.returncode, proc.stdout, proc.stderr), "object canvas", "x", "elements",
+                   "PTYCHOPINN_MAX_ALLOC_BYTES")
+    assert not (tmp_path / "rec" / "reconstruction.npz").exists()
+
+
+def test_sigint_before_any_work_is_still_an_interrupt(tmp_path: Path) -> None:
+    """Ctrl-C while the hang-test import blocks `backends --check` children: the parent exits 130 promptly."""
+    require_fixture_distributions()
+    proc = _start("backends", "--check", env={"PTYCHOPINN_PLUGIN_TIMEOUT": "60"}, start_new_session=True)
+    time.sleep(2.0)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole process group
+    start = time.monotonic()
+    result = _finish(proc)
+    assert result.code == 130 and "ptychopinn: interrupted" in result.err and "Traceback" not in result.err, result
+    assert time.monotonic() - start < 20

@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from ptychopinn.errors import OutputError
 
-__all__ = ["MIN_FREE_BYTES", "prepare_outputs", "rescue_dirs", "save_with_fallback"]
+__all__ = ["MIN_FREE_BYTES", "prepare_outputs", "raise_if_rescued", "rescue_dirs", "save_with_fallback"]
 
 MIN_FREE_BYTES = 16 << 20
 """Free space every writing command asks for at least (a model bundle, JSON and PNG files)."""
@@ -220,3 +220,9 @@ def save_with_fallback(save: Callable[[Path], T], target: Path, *, what: str) ->
         f"could not write {target}: {_reason(first)}; nor the rescue locations {', '.join(tried)}. "
         f"{what[0].upper() + what[1:]} could not be saved anywhere"
     )
+
+
+def raise_if_rescued(message: str | None) -> None:
+    """Raise :class:`OutputError` with the rescue message of :func:`save_with_fallback`, if there is one."""
+    if message:
+        raise OutputError(message)

@@ -89,7 +89,11 @@ def run(args: argparse.Namespace) -> int:
         model_config=ModelConfig(N=64, gridsize=args.gridsize, n_filters_scale=args.n_filters_scale),
         training_config=TrainingConfig(epochs=args.epochs, seed=args.seed, early_stopping_patience=None),
     )
-    bundle = ptychopinn.save_model(model, out / "model.ptychopinn.zip")
+    from ptychopinn.cli._outputs import raise_if_rescued, save_with_fallback
+
+    bundle, rescued = save_with_fallback(lambda path: ptychopinn.save_model(model, path),
+                                         out / "model.ptychopinn.zip", what="the trained model")
+    raise_if_rescued(rescued)  # the output directory is gone: stop here, the model is safe (#14)
     refinement = refinement_from_args(args, RefinementConfig()) or RefinementConfig()
     print("[3/5] reconstructing" + (" and refining against the measured patterns" if refinement.enabled else ""))
     result = ptychopinn.reconstruct(model, scan, config=InferenceConfig(refinement=refinement))

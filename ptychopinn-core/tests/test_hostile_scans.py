@@ -234,3 +234,17 @@ def test_small_scans_with_a_crc_error_in_an_unread_member_still_read(tmp_path: P
         zf.writestr("notes.npy", b"not even an array")
     result = cli("inspect", path)
     assert result.code == 0 and "(valid)" in result.out, result.err
+
+
+@pytest.mark.parametrize("gridsize", ["2"])
+def test_far_position_in_a_group_is_refused_before_training(gridsize: str, tmp_path: Path, trained: Path) -> None:
+    """gridsize > 1 merges neighbours: one pattern 2e6 px away would ask for a canvas of many TiB per group."""
+    x = good_scan_arrays()["xcoords"]
+    x[-1] += 2e6
+    path = write_arrays(tmp_path / "far.npz", xcoords=x, objectGuess=None)
+    out = tmp_path / "run"
+    before = previous_outputs(out, OUT_NAMES)
+    line = assert_refused(cli("train", path, "--backend", "numpy-test", "--epochs", "1", "--gridsize", gridsize,
+                              "-o", out), str(path), "object pixels from its centre", "canvas per group")
+    assert "TiB" in line  # what was computed
+    assert snapshot(out) == before

@@ -257,3 +257,33 @@ def regular_file_problem(path: os.PathLike[str] | str) -> str | None:
     if not stat.S_ISREG(mode):
         return "is not a regular file (a device, FIFO or socket); reading it would never end"
     return None
+
+
+MAX_GROUP_SPREAD_N = 8
+"""Largest distance (in units of N) of a pattern from its group's centre when groups are merged (gridsize > 1)."""
+
+
+def check_groups(offsets: Any, *, N: int, source: str | None) -> None:
+    """Refuse groups whose members lie so far apart that merging them (gridsize > 1) would need absurd memory.
+
+    Parameters
+    ----------
+    offsets : (B, C, 2) float, object pixels; each pattern's offset from its group centre
+    N : int
+    source : str or None
+        The scan file, for the message.
+    """
+    off = np.asarray(offsets, dtype=np.float64)
+    if off.size == 0 or off.ndim != 3 or off.shape[1] < 2:
+        return
+    spread = float(np.max(np.abs(off)))
+    if spread > MAX_GROUP_SPREAD_N * N:
+        group = int(np.argmax(np.max(np.abs(off), axis=(1, 2))))
+        side = N + 2 * int(np.ceil(spread))
+        raise ResourceLimitError(
+            f"{source or 'the scan'}: group {group} holds patterns {spread:.6g} object pixels from its centre "
+            f"(more than {MAX_GROUP_SPREAD_N} x N = {MAX_GROUP_SPREAD_N * N}); merging it (gridsize > 1) would need a "
+            f"{side} x {side} canvas per group ({format_bytes(8.0 * side * side * off.shape[1])}). Neighbouring "
+            "positions must overlap: check that the positions are in object pixels and that none lies far from the "
+            "others, or use gridsize 1"
+        )

@@ -164,6 +164,7 @@ def train(
     TrainedModel
         ``backend`` names the backend that trained it.
     """
+    from ptychopinn._safety import check_groups
     from ptychopinn.grouping import make_grouped_scan, split_train_validation
     from ptychopinn.physics.normalisation import estimate_normalisation
     from ptychopinn.results import TrainingData
@@ -185,6 +186,7 @@ def train(
         seed=tc.seed,
         with_ground_truth=mc.model_type == "supervised",
     )
+    check_groups(grouped.offsets, N=mc.N, source=scan.source)  # absurd group spreads, before any allocation (#14)
     train_groups, validation = split_train_validation(grouped, validation_fraction=tc.validation_fraction, seed=tc.seed)
     patterns = np.unique(train_groups.indices)
     # Constants of the training patterns only; the whole stack is streamed (a memory map stays one).
@@ -306,7 +308,7 @@ def reconstruct(
         against the scan with the backend's refinement operator (core's numpy reference when
         the backend has none), stopped by held-out patterns (``docs/user-guide.md``).
     """
-    from ptychopinn._safety import check_canvas
+    from ptychopinn._safety import check_canvas, check_groups
     from ptychopinn.grouping import make_grouped_scan
     from ptychopinn.physics.normalisation import estimate_normalisation
     from ptychopinn.stitching import Stitcher, default_canvas, patch_weight
@@ -329,6 +331,7 @@ def reconstruct(
         trained = dataclasses.replace(trained, normalisation=norm)
     canvas = default_canvas(grouped.centres, scan.N)
     check_canvas(canvas.shape, source=scan.source, N=scan.N, n_patterns=scan.n_patterns)  # before allocating
+    check_groups(grouped.offsets, N=scan.N, source=scan.source)
     # The stitching weight follows this scan's illumination (its probe), not the training probe.
     stitcher = Stitcher(patch_weight(scan.probe, cfg), canvas, valid_threshold=cfg.valid_threshold)
     total = grouped.n_groups

@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(record["training"]), flush=True)
 
     full = RefinementConfig(enabled=True, refine_probe=perturbed, refine_positions=perturbed)
+    from dataclasses import asdict
+
+    record["refinement_config"] = asdict(full)
     configs = {"network": None, "network+refine": full}
     if perturbed:
         configs["network+refine(object only)"] = RefinementConfig(enabled=True)

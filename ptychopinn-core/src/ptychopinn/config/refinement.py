@@ -43,6 +43,10 @@ class RefinementConfig:
     """rPIE's beta in [0, 1]: blend of the local illumination (0) and its maximum (1) in the
     step normaliser; larger values damp updates in weakly lit pixels."""
 
+    momentum: float = 0.0
+    """Sweep-level heavy-ball factor in [0, 1): after each sweep the object moves on by this
+    fraction of its accumulated change (accelerates the slowly converging low frequencies)."""
+
     position_step_px: float = 0.5
     """Largest position change per sweep and pattern, object pixels."""
 
@@ -83,6 +87,7 @@ class RefinementConfig:
         check_float(owner, "object_step", self.object_step, minimum=0.0, maximum=2.0)
         check_float(owner, "probe_step", self.probe_step, minimum=0.0, maximum=2.0)
         check_float(owner, "regularisation", self.regularisation, minimum=0.0, maximum=1.0)
+        check_float(owner, "momentum", self.momentum, minimum=0.0, maximum=0.99)
         check_float(owner, "position_step_px", self.position_step_px, minimum=0.0, strict_minimum=True)
         check_float(owner, "max_position_shift_px", self.max_position_shift_px, minimum=0.0, maximum=64.0)
         check_int(owner, "probe_start_iteration", self.probe_start_iteration, minimum=1)

@@ -243,10 +243,19 @@ def refine(
     trained: list[float] = []
     stopped_by = "max_iterations"
     it = 0
+    velocity: np.ndarray | None = None
     for it in range(1, config.max_iterations + 1):
         probe = config.refine_probe and it >= config.probe_start_iteration
         positions = config.refine_positions and it >= config.positions_start_iteration
+        before = state.object.copy() if config.momentum > 0 else None
         trained.append(sweeper.run(state, fit, rng, update_object=True, probe=probe, positions=positions))
+        if before is not None:  # sweep-level heavy-ball step: continue along this sweep's change
+            step = state.object - before
+            if velocity is not None:
+                step += config.momentum * velocity
+            obj = state.object
+            obj += config.momentum * step
+            velocity = step
         if positions and hold.size:  # held-out patterns follow the object (positions only, no object update)
             sweeper.run(state, hold, rng, update_object=False, probe=False, positions=True)
         loss = mean_loss(reference, state, hold)

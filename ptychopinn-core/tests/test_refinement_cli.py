@@ -42,7 +42,8 @@ def test_reconstruct_refine_writes_network_and_refined_results(trained, env, tmp
     scan, bundle = trained
     out = tmp_path / "rec"
     proc = run_cli("reconstruct", str(bundle), str(scan), "-o", str(out), "--refine", "--refine-positions",
-                   "--refine-iterations", "15", "--quiet", env=env)
+                   "--refine-iterations", "15", "--quiet", "--write-refined-scan", str(tmp_path / "fed_back.npz"),
+                   env=env)
     assert proc.returncode == 0, proc.stderr
     assert "data consistency" in proc.stdout and "refinement (numpy)" in proc.stdout
     summary = json.loads((out / "reconstruction.json").read_text())
@@ -55,6 +56,12 @@ def test_reconstruct_refine_writes_network_and_refined_results(trained, env, tmp
         assert {"object", "network_object", "positions", "pattern_deviance"} <= set(npz.files)
         assert "probe" not in npz.files  # the probe was not refined
         assert npz["positions"].shape == (64, 2) and npz["pattern_deviance"].shape == (64,)
+        refined_positions = npz["positions"]
+    from ptychopinn.data.npz import read_scan
+
+    fed_back = read_scan(tmp_path / "fed_back.npz")  # refined positions, measured patterns: ready to train on
+    np.testing.assert_allclose(fed_back.positions, refined_positions)
+    np.testing.assert_array_equal(fed_back.diffraction, read_scan(scan).diffraction)
     # without ground truth, evaluate reports data consistency (scan found through reconstruction.json)
     proc = run_cli("evaluate", str(out / "reconstruction.npz"), env=env)
     assert proc.returncode == 0, proc.stderr

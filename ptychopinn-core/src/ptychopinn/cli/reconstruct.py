@@ -32,6 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--normalisation", choices=("data", "model"), help="inference.normalisation")
     p.add_argument("--mmap", action="store_true", help="memory-map the diffraction stack (large scans)")
     add_refinement_options(p)
+    p.add_argument("--write-refined-scan", type=Path, metavar="FILE",
+                   help="also write DATA with the refined probe and/or positions as a scan NPZ (to train on)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
 
@@ -49,7 +51,6 @@ def _progress(quiet: bool):  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-
     import ptychopinn
     from ptychopinn.cli._common import config_dict, load_run_config, replace_given, write_json_atomic
     from ptychopinn.cli._outputs import prepare_outputs, save_with_fallback
@@ -58,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
     config, _ = load_run_config(args.config)
     prepare_outputs(args.output_dir, (NPZ_NAME, SUMMARY_NAME, "reconstruction.png"))  # before any work (#14)
+    if args.write_refined_scan is not None:
+        prepare_outputs(args.write_refined_scan.parent, (args.write_refined_scan.name,))
     inference = replace_given(config.inference, batch_size=args.batch_size, normalisation=args.normalisation)
     inference = replace_given(inference, refinement=refinement_from_args(args, inference.refinement))
     explicit = args.backend or config.inference_backend
@@ -87,7 +90,27 @@ def run(args: argparse.Namespace) -> int:
     print(f"reconstructed {args.data} with backend '{result.backend}' (model from '{result.model_backend}'): "
           f"{obj.object.shape[0]}x{obj.object.shape[1]} canvas; wrote {npz} and {args.output_dir / SUMMARY_NAME}")
     print(consistency_line(result))
+    if args.write_refined_scan is not None:
+        _write_refined_scan(args.write_refined_scan, scan, result)
     return 0
+
+
+def _write_refined_scan(path: Path, scan: Any, result: Any) -> None:
+    """The scan with the refined probe/positions (unchanged parts as measured), for training on."""
+    import dataclasses
+
+    from ptychopinn.data.npz import write_scan
+
+    changes = {}
+    if result.refined_probe is not None:
+        changes["probe"] = result.refined_probe
+    if result.refined_positions is not None:
+        changes["positions"] = result.refined_positions
+    if not changes:
+        print(f"note: nothing refined beyond the object (use --refine-probe / --refine-positions); {path} not written")
+        return
+    out = write_scan(path, dataclasses.replace(scan, **changes))
+    print(f"wrote {out}: the scan with the refined {' and '.join(sorted(changes))}")
 
 
 def consistency_line(result: Any) -> str:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from ptychopinn._version import __version__
 
@@ -84,6 +85,15 @@ def _paragraph(message: str) -> str:
     return "ptychopinn: error: " + printable(" ".join(message.split()), limit=4000)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """Warnings as one printable line (no source line of PtychoPINN's code)."""
+    from ptychopinn._safety import printable
+
+    text = " ".join(str(message).split())
+    print(f"ptychopinn: warning: {printable(text, limit=2000)}", file=file or sys.stderr)
+
+
 def _interrupted() -> int:
     import signal
 
@@ -126,7 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     try:
-        return int(func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(func(args) or 0)
     except KeyboardInterrupt:
         return _interrupted()
     except SystemExit:  # a framework that turned Ctrl-C into sys.exit(1)

@@ -219,3 +219,89 @@ def test_sigint_before_any_work_is_still_an_interrupt(tmp_path: Path) -> None:
     result = _finish(proc)
     assert result.code == 130 and "ptychopinn: interrupted" in result.err and "Traceback" not in result.err, result
     assert time.monotonic() - start < 20
+
+
+def _wait_for_stderr(proc: subprocess.Popen[str], marker: str, timeout: float = 60) -> str:
+    """Read stderr character by character (progress lines end in '\\r') until ``marker`` appears."""
+    assert proc.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and marker not in seen:
+        ch = proc.stderr.read(1)
+        if not ch:
+            break
+        seen += ch
+    if marker not in seen:
+        proc.kill()
+        raise AssertionError(f"{marker!r} never printed; stderr: {seen!r}")
+    return seen
+
+
+@pytest.fixture(scope="module")
+def slow_bundle(scan: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("slow") / "run"
+    trained = subprocess.run([sys.executable, "-m", "ptychopinn", "train", str(scan), "--backend", "slow-test",
+                              "--epochs", "1", "-o", str(out)], capture_output=True, text=True,
+                             env=clean_env(PTYCHOPINN_TEST_SLOW_S="0"), timeout=120)
+    assert trained.returncode == 0, trained.stderr
+    return out / "model.ptychopinn.zip"
+
+
+def _slow_reconstruct(bundle: Path, scan: Path, out: Path, cwd: Path) -> subprocess.Popen[str]:
+    proc = _start("reconstruct", bundle, scan, "-o", out, "--batch-size", "1", cwd=cwd,
+                  env={"PTYCHOPINN_TEST_SLOW_INFER_S": "0.4"})
+    return proc
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_during_inference_keeps_earlier_outputs(sig: int, code: int, scan: Path, slow_bundle: Path,
+                                                          tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    before = previous_outputs(out, ("reconstruction.npz", "reconstruction.json", "reconstruction.png"))
+    proc = _slow_reconstruct(slow_bundle, scan, out, tmp_path)
+    seen = _wait_for_stderr(proc, "reconstructing: 1/9")
+    proc.send_signal(sig)
+    result = _finish(proc)
+    assert result.code == code and "ptychopinn: interrupted" in result.err and "Traceback" not in seen + result.err
+    assert snapshot(out) == before and not _leftover_temporaries(out)
+
+
+def test_reconstruction_is_rescued_when_the_output_vanishes(scan: Path, slow_bundle: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    out.mkdir()
+    proc = _slow_reconstruct(slow_bundle, scan, out, tmp_path)
+    seen = _wait_for_stderr(proc, "reconstructing: 1/9")
+    out.rmdir()
+    out.write_text("replaced by a file during the reconstruction\n")
+    result = _finish(proc)
+    line = assert_refused(Outcome(result.code, result.out, seen + result.err), "could not write",
+                          "The reconstruction was saved to")
+    rescued = Path(line.split("was saved to ")[1].split(" instead")[0])
+    import numpy as np
+
+    with np.load(rescued, allow_pickle=False) as npz:
+        assert npz["object"].ndim == 2 and np.all(np.isfinite(npz["object"]))
+    assert (rescued.parent / "reconstruction.json").is_file()
+
+
+@pytest.mark.parametrize("command", ["reconstruct", "simulate", "config-migrate"])
+def test_next_run_removes_stale_temporaries_of_its_outputs(command: str, scan: Path, slow_bundle: Path,
+                                                           tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    names = {"reconstruct": ["reconstruction.npz", "reconstruction.json"], "simulate": ["sim.npz"],
+             "config-migrate": ["new.toml"]}[command]
+    stale = [out / f".{name}.x1y2z3.tmp" for name in names]
+    for path in stale:
+        path.write_bytes(b"left by kill -9")
+    legacy = tmp_path / "legacy.yaml"
+    legacy.write_text("nepochs: 3\n")
+    args = {"reconstruct": ("reconstruct", slow_bundle, scan, "-o", out, "--quiet"),
+            "simulate": ("simulate", out / "sim.npz", "--n-patterns", "9"),
+            "config-migrate": ("config", "migrate", legacy, "-o", out / "new.toml")}[command]
+    proc = subprocess.run([sys.executable, "-m", "ptychopinn", *map(str, args)], capture_output=True, text=True,
+                          env=clean_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert f"removed {len(stale)} stale temporary file(s)" in proc.stderr
+    assert not any(p.exists() for p in stale)
+    assert (out / names[0]).is_file()

@@ -94,7 +94,7 @@ class Backend:
         except Exception as exc:
             raise BackendRuntimeError(
                 f"Backend '{self.name}' ({self.distribution} {self.version}) failed in {hook}: "
-                f"{type(exc).__name__}: {exc}. If this names an option, check [backend_options] of the "
+                f"{type(exc).__name__}: {str(exc).rstrip().rstrip('.')}. If this names an option, check [backend_options] of the "
                 f"configuration (see the backend's documentation); --traceback shows where it failed."
             ) from exc
 

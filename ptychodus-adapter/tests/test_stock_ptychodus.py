@@ -92,3 +92,28 @@ def test_an_unrecognised_ptychodus_version_gets_a_warning_not_a_crash():
     assert out.returncode == 0, out.stderr
     assert "not a version this adapter recognises" in out.stdout + out.stderr
     assert "ptychopinn-next_pinn" not in json.loads(out.stdout.strip().splitlines()[-1])["keys"]
+
+
+def test_a_failed_training_reaches_the_log_ptychodus_shows_in_its_processing_view(tmp_path):
+    """The GUI's processing view prints the task monitor's log handler; the error must be there."""
+    from helpers import write_tiny_scan
+
+    from ptychopinn_ptychodus.batch_input import write_batch_inputs
+
+    scan_file, _ = write_tiny_scan(tmp_path / "scan.npz", n_patterns=16)
+    paths = write_batch_inputs(scan_file, tmp_path / "data")
+    ptychodus_settings(
+        paths["settings"],
+        "ptychopinn-next_pinn",
+        PtychoPINNNextModel={"GridSize": 2},
+        PtychoPINNNextTraining={"NumNeighbors": 1},
+    )
+    with _model_core(paths["settings"]) as model:
+        diffraction = model.workflow_api.load_assembled_diffraction_data(paths["diffraction"])
+        product = model.workflow_api.load_product(paths["product"], diffraction=diffraction)
+        api = model.processing_core.processing_api
+        shown = list(api.task_monitor.get_log_handler().messages())  # drain what start-up logged
+        with pytest.raises(Exception, match="NumNeighbors = 1"):
+            api.train(tmp_path / "data", tmp_path / "data", product_index=product.get_product_index(), block=True)
+        shown = list(api.task_monitor.get_log_handler().messages())
+    assert any("[PtychoPINNNextTraining] NumNeighbors = 1" in line and "[ERROR]" in line for line in shown), shown

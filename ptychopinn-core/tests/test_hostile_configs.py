@@ -53,6 +53,7 @@ CASES: dict[str, tuple[str, str | bytes, tuple[str, ...]]] = {
     "duplicate_toml_key": ("dup.toml", "[training]\nepochs = 1\nepochs = 2\n", ("cannot parse",)),
     "yaml_python_tag": ("tag.yaml", "training: !!python/object/apply:os.system ['touch /tmp/ptychopinn-pwned']\n",
                         ("cannot parse",)),
+    "yaml_duplicate_key": ("dupkey.yaml", "training:\n  epochs: 1\n  epochs: 2\n", ("'epochs' is given twice",)),
     "unsupported_suffix": ("run.json", '{"training": {"epochs": 1}}', ("unsupported", ".json")),
     "larger_than_one_mib": ("huge.toml", "# " + "x" * (1 << 20) + "\n", ("at most 1048576 bytes",)),
     "escape_sequences_in_a_key": ("esc.toml", '[training]\n"\\u001b[2Jevil" = 1\n', ("unknown key", "\\x1b[2Jevil")),
@@ -148,3 +149,31 @@ def test_unsupported_patch_size_is_blamed_on_the_scan_not_on_a_flag(tmp_path: Pa
     line = assert_refused(cli("train", path, "--backend", "numpy-test", "-o", tmp_path / "run"), str(path),
                           "48 x 48", "64, 128, 256", "got 48")
     assert "command-line option" not in line
+
+
+def test_yaml_merge_keys_still_work(tmp_path: Path) -> None:
+    """Positive control for the duplicate-key rule: '<<: *anchor' may be overridden."""
+    path = tmp_path / "merge.yaml"
+    path.write_text("training: &t\n  epochs: 1\ninference:\n  batch_size: 8\n")
+    result = cli("config", "validate", path)
+    assert result.code == 0 and "epochs = 1" in result.out, result.err
+
+
+def test_toml_dates_in_backend_options_are_echoed_as_toml(tmp_path: Path) -> None:
+    path = tmp_path / "dates.toml"
+    path.write_text("[backend_options]\nwhen = 1979-05-27T07:32:00Z\n")
+    result = cli("config", "validate", path)
+    assert result.code == 0 and "when = 1979-05-27T07:32:00+00:00" in result.out, result.err
+
+
+@pytest.mark.parametrize("window", ["65536", "63"])
+def test_stitch_window_that_does_not_fit_the_patterns(window: str, scan: Path, tmp_path: Path) -> None:
+    trained = tmp_path / "run"
+    assert cli("train", scan, "--backend", "numpy-test", "--epochs", "1", "-o", trained).code == 0
+    path = tmp_path / "window.toml"
+    path.write_text(f'[inference]\nstitch_weight = "window"\nstitch_window_px = {window}\n')
+    out = tmp_path / "rec"
+    before = previous_outputs(out, ("reconstruction.npz",))
+    result = cli("reconstruct", trained / "model.ptychopinn.zip", scan, "--config", path, "-o", out, "--quiet")
+    assert_refused(result, "stitch_window_px", "N = 64", window)
+    assert snapshot(out) == before

@@ -309,6 +309,7 @@ def reconstruct(
         the backend has none), stopped by held-out patterns (``docs/user-guide.md``).
     """
     from ptychopinn._safety import check_canvas, check_groups
+    from ptychopinn.config._checks import check_inference_for_patterns
     from ptychopinn.grouping import make_grouped_scan
     from ptychopinn.physics.normalisation import estimate_normalisation
     from ptychopinn.stitching import Stitcher, default_canvas, patch_weight
@@ -331,6 +332,7 @@ def reconstruct(
         trained = dataclasses.replace(trained, normalisation=norm)
     canvas = default_canvas(grouped.centres, scan.N)
     check_canvas(canvas.shape, source=scan.source, N=scan.N, n_patterns=scan.n_patterns)  # before allocating
+    check_inference_for_patterns(cfg, N=scan.N)
     check_groups(grouped.offsets, N=scan.N, source=scan.source)
     # The stitching weight follows this scan's illumination (its probe), not the training probe.
     stitcher = Stitcher(patch_weight(scan.probe, cfg), canvas, valid_threshold=cfg.valid_threshold)

@@ -15,7 +15,8 @@ from typing import Any
 
 from ptychopinn.errors import ConfigError
 
-__all__ = ["MAX_CONFIG_BYTES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "check_size", "check_structure", "parse_error"]
+__all__ = ["MAX_CONFIG_BYTES", "MAX_DEPTH", "MAX_EXPANDED_NODES", "check_size", "check_structure", "parse_error",
+           "strict_yaml_loader"]
 
 MAX_CONFIG_BYTES = 1 << 20
 """Largest configuration file read (1 MiB)."""
@@ -76,3 +77,28 @@ def parse_error(path: Path, exc: BaseException) -> ConfigError:
     if len(text) > 300:
         text = text[:297] + "..."
     return ConfigError(f"{path}: cannot parse ({type(exc).__name__}: {text})")
+
+
+def strict_yaml_loader() -> type:
+    """A ``yaml.SafeLoader`` that refuses a key given twice in one mapping (YAML would keep the last silently)."""
+    import yaml
+
+    class StrictSafeLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # '<<: *anchor' merges; its keys may be overridden on purpose
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    duplicate = key in seen
+                except TypeError:
+                    continue  # an unhashable key: the base class reports it
+                if duplicate:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} is given twice in one mapping", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictSafeLoader

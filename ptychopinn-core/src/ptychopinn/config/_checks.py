@@ -88,3 +88,16 @@ def check_bool(owner: str, field: str, value: Any) -> None:
     """Raise :class:`ConfigError` unless ``value`` is a real bool (not ``"False"``)."""
     if not isinstance(value, bool):
         raise ConfigError(f"{owner}.{field} must be true or false, got {_show(value)} ({type(value).__name__})")
+
+
+def check_inference_for_patterns(config: Any, *, N: int) -> None:
+    """Raise :class:`ConfigError` when an InferenceConfig cannot apply to patterns of side ``N``.
+
+    ``stitch_window_px`` (used with ``stitch_weight = "window"``) must lie in (0, N] with N minus it even.
+    """
+    size = getattr(config, "stitch_window_px", None)
+    if getattr(config, "stitch_weight", None) == "window" and size is not None and (size > N or (N - size) % 2):
+        raise ConfigError(
+            f"InferenceConfig.stitch_window_px must be at most N = {N} with N - stitch_window_px even "
+            f"(a central window of the {N} x {N} patch), got {_show(size)}"
+        )

@@ -24,6 +24,7 @@ Any other key, at the top level or inside ``model``/``training``/``inference``, 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import difflib
 import math
 import os
@@ -182,8 +183,10 @@ def read_config_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
         if suffix in (".yaml", ".yml"):
             import yaml
 
+            from ptychopinn.config._bounded import strict_yaml_loader
+
             with p.open("r", encoding="utf-8") as handle:
-                loaded = yaml.safe_load(handle)
+                loaded = yaml.load(handle, Loader=strict_yaml_loader())  # noqa: S506 - a SafeLoader subclass
             if loaded is None:
                 return {}
             if not isinstance(loaded, dict):
@@ -243,6 +246,8 @@ def _toml_value(value: Any) -> str:
         return f'"{escaped}"'
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()  # TOML's own date/time literals
     raise ConfigError(f"cannot write {value!r} ({type(value).__name__}) to TOML")
 
 

@@ -55,3 +55,28 @@ def test_stop_processing_ends_training_quickly_and_leaves_no_model(tmp_path):
     assert elapsed < 5.0, f"cancel took {elapsed:.1f} s"
     leftovers = sorted(p.name for p in (tmp_path / "data").iterdir() if "ptychopinn.zip" in p.name)
     assert leftovers == [], leftovers
+
+
+def test_a_stop_request_ends_a_running_reconstruction_and_its_worker(tmp_path, monkeypatch):
+    """The reconstruction path polls the same stop probe; the worker here just waits, as a long inference would."""
+    import numpy as np
+    from helpers import make_product, metres_for_object_pixels
+    from ptychodus.api.reconstruct import ReconstructInput
+    from ptychodus.api.settings import SettingsRegistry
+    from test_failures import _bundle_written_by
+
+    import ptychopinn_ptychodus.reconstructor as reconstructor
+    from ptychopinn_ptychodus.library import PtychoPINNNextReconstructorLibrary
+
+    library = PtychoPINNNextReconstructorLibrary(SettingsRegistry(), False)
+    pinn = list(library)[0]
+    pinn.load_model_from_file(_bundle_written_by(tmp_path / "model.ptychopinn.zip", BACKENDS[0]))
+    x_m, y_m = metres_for_object_pixels(np.array([50.0, 60.0]), np.array([50.0, 55.0]), (128, 128))
+    product = make_product(np.ones((128, 128), complex), np.ones((64, 64), complex), x_m, y_m)
+    parameters = ReconstructInput(np.ones((2, 64, 64)), np.zeros((64, 64), bool), product)
+    monkeypatch.setattr(reconstructor, "_RECONSTRUCT_ENTRY", "helpers:child_that_waits")
+    stop_at = time.monotonic() + 3.0
+    library.stop_requested.check = lambda: time.monotonic() > stop_at
+    assert list(pinn.reconstruct(parameters)) == []  # ended by the stop, nothing produced
+    assert time.monotonic() - stop_at < 3.0
+    assert not _workers()

@@ -246,3 +246,13 @@ def safetensors_with(weights: bytes, change: Callable[[dict[str, np.ndarray]], N
 
 def write_small_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> Path:
     return write_npz(path, arrays)
+
+
+def set_extract_version(path: Path, version: int = 221) -> None:
+    """Set 'version needed to extract' of every central-directory entry (zipfile refuses > 6.3)."""
+    data = bytearray(path.read_bytes())
+    start = 0
+    while (i := data.find(b"PK\x01\x02", start)) >= 0:
+        data[i + 6 : i + 8] = struct.pack("<H", version)
+        start = i + 4
+    path.write_bytes(bytes(data))

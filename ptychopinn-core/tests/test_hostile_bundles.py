@@ -22,6 +22,7 @@ from _hostile import (
     read_bundle_parts,
     safetensors_with,
     set_encrypted_flag,
+    set_extract_version,
     snapshot,
     write_bundle_parts,
     write_good_scan,
@@ -96,6 +97,11 @@ def _encrypted(path: Path, manifest: dict[str, Any], weights: bytes) -> None:
     set_encrypted_flag(path, "weights.safetensors")
 
 
+def _zip_version(path: Path, manifest: dict[str, Any], weights: bytes) -> None:
+    write_bundle_parts(path, manifest, weights)
+    set_extract_version(path)
+
+
 def _extra_member(name: str) -> Builder:
     return lambda path, manifest, weights: write_bundle_parts(path, manifest, weights,
                                                               extra={name: b"import os; os.system('touch /tmp/pwned')"})
@@ -161,6 +167,7 @@ CASES: dict[str, tuple[Builder, tuple[str, ...], tuple[str, ...]]] = {
     "future_format": (_manifest(format_version=2), ("future", "pip install -U ptychopinn-core"), ()),
     "huge_format_version": (_manifest(format_version=10**100), ("future",), ()),
     "encrypted_weights_member": (_encrypted, ("weights.safetensors", "encrypted"), ()),
+    "unsupported_zip_version": (_zip_version, ("unreadable zip structure", "22.1"), ()),
     "extra_python_member": (_extra_member("evil.py"), ("'evil.py'", "Nothing from the file was loaded"), ()),
     "legacy_pickle_member": (_extra_member("params.dill"), ("unpickling",), ()),
     "huge_tensor_shape": (_shape([1 << 30, 1 << 30]), ("manifest",), ()),

@@ -22,6 +22,7 @@ from _hostile import (
     good_scan_arrays,
     previous_outputs,
     set_encrypted_flag,
+    set_extract_version,
     set_npy_shape,
     snapshot,
     write_arrays,
@@ -86,6 +87,11 @@ def _escape_key(path: Path) -> None:
     np.savez(path, **arrays, **{"\x1b[2J\x1b]0;owned\x07": np.zeros(3)})
 
 
+def _zip_version(path: Path) -> None:
+    write_good_scan(path)
+    set_extract_version(path)
+
+
 def _raw(data: bytes) -> Callable[[Path], None]:
     return lambda path: path.write_bytes(data)
 
@@ -112,6 +118,7 @@ CASES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
     "empty_file": (_raw(b""), ("not an NPZ archive",)),
     "random_bytes": (_raw(os.urandom(4096)), ("not an NPZ archive",)),
     "zip_local_header_only": (_raw(b"PK\x03\x04" + b"\0" * 60), ("not an NPZ archive",)),
+    "unsupported_zip_version": (_zip_version, ("NotImplementedError", "zip file version 22.1")),
     "duplicate_member": (_duplicate_member, ("xcoords.npy", "more than once")),
     "escape_sequences_in_key_names": (_escape_key, ("missing required key", "'diffraction'")),
     "all_zero_diffraction": (_arrays(diffraction=np.zeros_like(D)), ("'diffraction'", "zero", "no photons")),

@@ -75,12 +75,14 @@ def run(args: argparse.Namespace) -> int:
         scan = simulate_scan(**params)
     except ValueError as exc:
         raise ConfigError(f"ptychopinn simulate: {exc}") from None
+    from ptychopinn._safety import printable
+
     record = {"preset": args.preset, **params}
     path = write_scan(args.output, scan, extra={"simulation": np.asarray(json.dumps(record, sort_keys=True))})
     s = summarise_scan(scan)
     assert scan.object is not None  # simulate_scan always returns the ground truth
     print(
-        f"wrote {path}: {s['patterns']} patterns, N={s['N']}, object {scan.object.shape[0]}x{scan.object.shape[1]}, "
+        f"wrote {printable(path)}: {s['patterns']} patterns, N={s['N']}, object {scan.object.shape[0]}x{scan.object.shape[1]}, "
         f"mean counts/pattern {s['counts_per_pattern']['mean']:.4g}, step {s['step_px']:.3g} px, "
         f"linear overlap {s['linear_overlap']:.2f}"
     )
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         except ImportError:  # pragma: no cover
             return 0
         png = plot_object(scan.object, Path(str(args.output) + ".png"), title="simulated object")
-        print(f"wrote {png}")
+        print(f"wrote {printable(png)}")
     return 0
 
 

@@ -28,10 +28,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def _format(s: dict) -> str:  # type: ignore[type-arg]
+    from ptychopinn._safety import printable
+
     c, e = s["counts_per_pattern"], s["scan_extent_px"]
     obj = "none" if s["object_shape"] is None else f"{s['object_shape'][0]} x {s['object_shape'][1]} px"
     lines = [
-        f"scan file       {s['source']}  (valid)",
+        f"scan file       {printable(s['source'])}  (valid)",
         f"patterns        {s['patterns']}",
         f"pattern size N  {s['N']}",
         f"counts/pattern  mean {c['mean']:.4g}  median {c['median']:.4g}  min {c['min']:.4g}  max {c['max']:.4g}",

@@ -39,6 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 def run(args: argparse.Namespace) -> int:
     import ptychopinn
     from ptychopinn.cli._common import config_dict, load_run_config, replace_given, write_json_atomic
+    from ptychopinn._safety import printable
     from ptychopinn.cli._outputs import prepare_outputs, save_with_fallback
     from ptychopinn.errors import OutputError
     from ptychopinn.data.npz import read_scan
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
                              learning_rate=args.learning_rate, n_groups=args.n_groups, seed=args.seed)
     from ptychopinn.data.combine import combine_scans
 
-    data_label = ", ".join(str(path) for path in args.data)
+    data_label = printable(", ".join(str(path) for path in args.data))  # file names are echoed escaped (#14)
     scan = combine_scans([read_scan(path, mmap=args.mmap) for path in args.data])
     model_config = replace_given(config.model, gridsize=args.gridsize, model_type=args.model_type)
     if "N" not in (raw.get("model") or {}):

@@ -166,3 +166,53 @@ def test_outputs_of_an_earlier_run_survive_a_refused_run(files: dict[str, Path],
     bad.write_bytes(b"PK\x03\x04 not really")
     assert_refused(cli("train", bad, "--backend", "numpy-test", "-o", out), str(bad))
     assert snapshot(out) == before
+
+
+def _special_file(path: Path, kind: str) -> None:
+    import os
+
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:  # a character device like /dev/null (needs root; never the real /dev/null: replacing it breaks the machine)
+        if os.geteuid() != 0:
+            pytest.skip("creating a device node needs root")
+        os.mknod(path, 0o644 | __import__("stat").S_IFCHR, os.makedev(1, 3))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "char_device"])
+@pytest.mark.parametrize("command", ["simulate", "config-migrate", "train", "reconstruct"])
+def test_special_output_files_are_never_replaced(command: str, kind: str, files: dict[str, Path],
+                                                 tmp_path: Path) -> None:
+    """As root, os.replace would turn /dev/null into a regular file: outputs that are not regular files are refused."""
+    import stat
+
+    out = tmp_path / "out"
+    out.mkdir()
+    legacy = tmp_path / "legacy.yaml"
+    legacy.write_text("nepochs: 3\n")
+    target, args = {
+        "simulate": (out / "scan.npz", ("simulate", out / "scan.npz", "--n-patterns", "9")),
+        "config-migrate": (out / "new.toml", ("config", "migrate", legacy, "-o", out / "new.toml")),
+        "train": (out / "model.ptychopinn.zip", ("train", files["scan"], "--backend", "numpy-test", "--epochs", "1",
+                                                 "-o", out)),
+        "reconstruct": (out / "reconstruction.npz", ("reconstruct", files["bundle"], files["scan"], "-o", out,
+                                                     "--quiet")),
+    }[command]
+    _special_file(target, kind)
+    assert_refused(cli(*args), str(target), "not a regular file", "never replaced")
+    mode = target.lstat().st_mode
+    assert stat.S_ISFIFO(mode) if kind == "fifo" else stat.S_ISCHR(mode)
+
+
+def test_api_writers_refuse_special_files(tmp_path: Path) -> None:
+    import os
+
+    import numpy as np
+
+    from ptychopinn.data.npz import write_npz
+    from ptychopinn.errors import OutputError
+
+    fifo = tmp_path / "x.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(OutputError, match="not a regular file"):
+        write_npz(fifo, {"a": np.zeros(3)})

@@ -287,3 +287,28 @@ def check_groups(offsets: Any, *, N: int, source: str | None) -> None:
             "positions must overlap: check that the positions are in object pixels and that none lies far from the "
             "others, or use gridsize 1"
         )
+
+
+def check_output_target(path: os.PathLike[str] | str) -> None:
+    """Refuse to replace anything but a regular file (or a symbolic link) at ``path``.
+
+    Atomic writes end with ``os.replace``, which, run as root, would replace a device such as
+    ``/dev/null`` or a FIFO with a regular file. Raises :class:`~ptychopinn.errors.OutputError`.
+    """
+    import stat
+
+    from ptychopinn.errors import OutputError
+
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"{path}: is a directory; expected a file name to write")
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise OutputError(
+            f"{path}: exists and is not a regular file (a device, FIFO or socket); it is never replaced. "
+            "Choose another output path"
+        )

@@ -135,9 +135,12 @@ def write_bundle(model: Any, path: str | os.PathLike[str], *, backend_distributi
     Path
         ``path``. Either the complete bundle is there or the previous file is untouched.
     """
+    from ptychopinn._safety import check_output_target
+
     target = Path(path)
     if not target.parent.is_dir():
         raise BundleError(f"{target}: directory {target.parent} does not exist")
+    check_output_target(target)
     manifest, payload = _build(model, backend_distribution=backend_distribution)
     manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False).encode("utf-8")
     with atomic_write(target) as handle, zipfile.ZipFile(handle, "w") as zf:

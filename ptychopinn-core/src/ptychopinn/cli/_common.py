@@ -57,7 +57,10 @@ def replace_given(config: Any, *, source: str = "command-line option", **values:
 
 def write_json_atomic(path: Path, data: Any) -> Path:
     """Write JSON to ``path`` through a temporary file and ``os.replace`` (never half-written)."""
+    from ptychopinn._safety import check_output_target
+
     text = json.dumps(data, indent=2, sort_keys=True, default=str, allow_nan=True) + "\n"
+    check_output_target(path)
     with atomic_write(path, "w", encoding="utf-8") as handle:
         handle.write(text)
     return path

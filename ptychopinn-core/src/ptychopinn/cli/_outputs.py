@@ -109,10 +109,13 @@ def prepare_outputs(directory: Path, names: Sequence[str], *, need_bytes: int = 
     existing = _nearest_existing(directory)
     _probe_writable(existing, output=directory)
     if existing == directory:
+        from ptychopinn._safety import check_output_target
+
         for name in names:
             target = directory / name
             if target.is_dir():
                 raise OutputError(f"{target}: an output of this command, but a directory of that name is in the way")
+            check_output_target(target)
         removed = _remove_stale_temporaries(directory, names)
         if removed:
             print(f"note: removed {removed} stale temporary file(s) of an interrupted earlier run from {directory}",

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             from ptychopinn.errors import OutputError
 
             raise OutputError(f"{args.output}: is a directory; -o names the TOML file to write")
-        prepare_outputs(args.output.parent, (args.output.name,))
+        prepare_outputs(args.output.parent, (args.output.name,))  # refuses devices such as /dev/null too
     report = migrate_mapping(read_config_mapping(args.file), source=str(args.file))
     text = dump_toml(config_to_mapping(report.config, only_changed=True),
                      header=f"Migrated from {args.file.name} by 'ptychopinn config migrate'.")

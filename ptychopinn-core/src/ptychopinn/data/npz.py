@@ -287,6 +287,9 @@ def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) ->
             raise ScanDataError(f"{p}: invalid array key {key!r}")
         if np.asarray(value).dtype.hasobject:
             raise ScanDataError(f"{p}: key '{key}': object arrays cannot be written (they need pickling)")
+    from ptychopinn._safety import check_output_target
+
+    check_output_target(p)
     p.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(p) as fh, zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for key, value in arrays.items():

@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     s = summarise_scan(scan)
     assert scan.object is not None  # simulate_scan always returns the ground truth
     print(
-        f"wrote {printable(path)}: {s['patterns']} patterns, N={s['N']}, object {scan.object.shape[0]}x{scan.object.shape[1]}, "
+        f"wrote {printable(path)}: {s['patterns']} patterns, N={s['N']}, "
+        f"object {scan.object.shape[0]}x{scan.object.shape[1]}, "
         f"mean counts/pattern {s['counts_per_pattern']['mean']:.4g}, step {s['step_px']:.3g} px, "
         f"linear overlap {s['linear_overlap']:.2f}"
     )

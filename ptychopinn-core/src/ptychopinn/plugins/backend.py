@@ -94,8 +94,9 @@ class Backend:
         except Exception as exc:
             raise BackendRuntimeError(
                 f"Backend '{self.name}' ({self.distribution} {self.version}) failed in {hook}: "
-                f"{type(exc).__name__}: {str(exc).rstrip().rstrip('.')}. If this names an option, check [backend_options] of the "
-                f"configuration (see the backend's documentation); --traceback shows where it failed."
+                f"{type(exc).__name__}: {str(exc).rstrip().rstrip('.')}. If this names an option, check "
+                f"[backend_options] of the configuration (see the backend's documentation); --traceback shows where "
+                f"it failed."
             ) from exc
 
     def _check_finite(self, hook: str, what: str, array: Any) -> None:

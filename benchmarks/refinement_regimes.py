@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 
 def _score(scan: Any, obj: Any) -> dict[str, Any]:
@@ -60,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gridsize", type=int, default=2)
     p.add_argument("--n-filters-scale", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, help="simulate the preset with this seed instead (another object and scan)")
     p.add_argument("--tag", default="")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = p.parse_args(argv)
@@ -68,15 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     from ptychopinn.config import InferenceConfig, ModelConfig, RefinementConfig, TrainingConfig
     from ptychopinn.iterative import pie_reconstruct
     from ptychopinn.refinement import data_consistency, initial_state, refine, to_stitched
-    from ptychopinn.simulate import benchmark_parameters, benchmark_scan
+    from ptychopinn.simulate import benchmark_parameters, simulate_scan
     from ptychopinn.stitching import default_canvas
 
     if args.backend == "pytorch":
         import torch
 
         torch.set_num_threads(args.threads)
-    scan = benchmark_scan(args.preset)
     params = benchmark_parameters(args.preset)
+    if args.seed is not None:
+        params["seed"] = args.seed
+    scan = simulate_scan(**params)
     perturbed = bool(params.get("position_error_px") or params.get("probe_error"))
     record: dict[str, Any] = {
         "command": " ".join([sys.executable, *sys.argv]),

@@ -27,7 +27,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     add_backend_option(p)
     p.add_argument("-o", "--output-dir", type=Path, default=Path("ptychopinn-demo"))
-    p.add_argument("--epochs", type=int, default=10, help="training epochs (default 10: the network gives the first answer, refinement the detail)")
+    p.add_argument("--epochs", type=int, default=10,
+                   help="training epochs (default 10: the network gives the first answer, refinement the detail)")
     p.add_argument("--n-patterns", type=int, default=256, help="simulated diffraction patterns (default 256)")
     p.add_argument(
         "--gridsize", type=int, default=2, help="model.gridsize (default 2: the real-space overlap constraint)"

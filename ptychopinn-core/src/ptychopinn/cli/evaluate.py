@@ -223,7 +223,8 @@ def _consistency_only(args: argparse.Namespace, consistency: dict[str, Any] | No
     if consistency is None:
         raise ScanDataError(
             f"{args.reconstruction}: nothing to evaluate: give --truth FILE (ground truth) and/or --data SCAN "
-            "(the scan it was reconstructed from, for data consistency); no reconstruction.json beside it names the scan"
+            "(the scan it was reconstructed from, for data consistency); no reconstruction.json beside it names "
+            "the scan"
         )
     out: Path = args.output_dir or args.reconstruction.parent / f"{args.reconstruction.stem}-evaluation"
     out.mkdir(parents=True, exist_ok=True)

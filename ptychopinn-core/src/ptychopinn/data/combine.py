@@ -57,7 +57,8 @@ def combine_scans(scans: Sequence[ScanData]) -> ScanData:
         if mismatch > PROBE_MISMATCH_TOLERANCE:
             raise ConfigError(
                 f"{name[i]}: its probe differs from the probe of {name[0]} by {mismatch:.1%} (tolerance "
-                f"{PROBE_MISMATCH_TOLERANCE:.0%}); one model holds one probe: train on scans measured with the same probe"
+                f"{PROBE_MISMATCH_TOLERANCE:.0%}); one model holds one probe: train on scans measured with the "
+                "same probe"
             )
     gap = 2.0 * first.N
     positions, stacks, index = [], [], []

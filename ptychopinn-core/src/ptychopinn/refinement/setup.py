@@ -29,7 +29,8 @@ def refinement_canvas(positions: np.ndarray, N: int, config: RefinementConfig) -
 
 def _relative(canvas: CanvasSpec, frame: CanvasSpec) -> CanvasSpec:
     """``canvas`` expressed with ``frame``'s pixel (0, 0) as the origin."""
-    return CanvasSpec(shape=canvas.shape, origin=(canvas.origin[0] - frame.origin[0], canvas.origin[1] - frame.origin[1]))
+    origin = (canvas.origin[0] - frame.origin[0], canvas.origin[1] - frame.origin[1])
+    return CanvasSpec(shape=canvas.shape, origin=origin)
 
 
 def initial_state(

@@ -177,7 +177,9 @@ def _open(path: Path) -> zipfile.ZipFile:
     except OSError as exc:
         raise BundleError(f"{where}: cannot read: {exc}") from exc
     except (NotImplementedError, ValueError, EOFError, OverflowError) as exc:  # unknown zip version, bad fields
-        raise BundleError(f"{where}: not a model bundle (unreadable zip structure: {type(exc).__name__}: {exc})") from exc
+        raise BundleError(
+            f"{where}: not a model bundle (unreadable zip structure: {type(exc).__name__}: {exc})"
+        ) from exc
     names = [i.filename for i in zf.infolist()]
     if any(n in names for n in _LEGACY_MEMBERS):
         zf.close()

@@ -48,6 +48,8 @@ def test_values_are_mapped(settings):
         ("validation_fraction", 0.9, "[PtychoPINNNextTraining] ValidationFraction"),
         ("normalisation", "dataset", "[PtychoPINNNextInference] Normalisation"),
         ("valid_threshold", 2.0, "[PtychoPINNNextInference] ValidThreshold"),
+        ("refine_max_iterations", -1, "[PtychoPINNNextInference] RefineMaxIterations"),
+        ("refine_holdout_fraction", 0.9, "[PtychoPINNNextInference] RefineHoldoutFraction"),
     ],
 )
 def test_invalid_values_name_the_setting(settings, attribute, value, setting):
@@ -57,6 +59,16 @@ def test_invalid_values_name_the_setting(settings, attribute, value, setting):
         settings.training_config()
         settings.inference_config()
     assert setting in str(info.value)
+
+
+def test_refinement_settings_map_onto_the_refinement_config(settings):
+    from ptychopinn.config import RefinementConfig
+
+    settings.refine_positions.set_value(True)  # implies refinement
+    settings.refine_max_iterations.set_value(12)
+    settings.refine_max_position_shift.set_value(2.5)
+    r = settings.inference_config().refinement
+    assert r == RefinementConfig(enabled=True, refine_positions=True, max_iterations=12, max_position_shift_px=2.5)
 
 
 def test_unsupported_pattern_size_is_explained(settings):

@@ -163,3 +163,7 @@ def _add_settings(builder: Any, s: Any, *, supervised: bool) -> None:
     builder.add_combo_box(s.normalisation, ("data", "model"), "Normalisation:", group=inference)
     builder.add_combo_box(s.stitch_weight, ("probe", "window"), "Stitch Weight:", group=inference)
     builder.add_decimal_line_edit(s.valid_threshold, "Valid Threshold:", group=inference)
+    builder.add_check_box(s.refine, "Refine (Poisson ML after the network)", group=inference)
+    builder.add_check_box(s.refine_probe, "Refine Probe", group=inference)
+    builder.add_check_box(s.refine_positions, "Refine Positions", group=inference)
+    builder.add_integer_line_edit(s.refine_max_iterations, "Refine Max Sweeps:", group=inference)

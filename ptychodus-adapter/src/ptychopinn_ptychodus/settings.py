@@ -74,9 +74,15 @@ _FIELD_TO_SETTING: dict[tuple[str, str], tuple[str, str]] = {
     ("InferenceConfig", "stitch_window_px"): (GROUP_INFERENCE, "StitchWindowPx"),
     ("InferenceConfig", "valid_threshold"): (GROUP_INFERENCE, "ValidThreshold"),
     ("InferenceConfig", "seed"): (GROUP_INFERENCE, "Seed"),
+    ("RefinementConfig", "enabled"): (GROUP_INFERENCE, "Refine"),
+    ("RefinementConfig", "refine_probe"): (GROUP_INFERENCE, "RefineProbe"),
+    ("RefinementConfig", "refine_positions"): (GROUP_INFERENCE, "RefinePositions"),
+    ("RefinementConfig", "max_iterations"): (GROUP_INFERENCE, "RefineMaxIterations"),
+    ("RefinementConfig", "max_position_shift_px"): (GROUP_INFERENCE, "RefineMaxPositionShiftPx"),
+    ("RefinementConfig", "holdout_fraction"): (GROUP_INFERENCE, "RefineHoldoutFraction"),
 }
 
-_FIELD_PATTERN = re.compile(r"\b(ModelConfig|TrainingConfig|InferenceConfig)\.(\w+)")
+_FIELD_PATTERN = re.compile(r"\b(ModelConfig|TrainingConfig|InferenceConfig|RefinementConfig)\.(\w+)")
 
 
 def _build(kind: Callable[..., Any], values: dict[str, Any]) -> Any:
@@ -141,6 +147,13 @@ class PtychoPINNNextSettings:
         self.stitch_window_px = i.create_integer_parameter("StitchWindowPx", 0)  # 0 = N/2
         self.valid_threshold = i.create_real_parameter("ValidThreshold", 0.1)
         self.inference_seed = i.create_integer_parameter("Seed", 0)
+        # Physics refinement after the network (docs/user-guide.md, "Refinement and data consistency")
+        self.refine = i.create_boolean_parameter("Refine", False)
+        self.refine_probe = i.create_boolean_parameter("RefineProbe", False)
+        self.refine_positions = i.create_boolean_parameter("RefinePositions", False)
+        self.refine_max_iterations = i.create_integer_parameter("RefineMaxIterations", 60)
+        self.refine_max_position_shift = i.create_real_parameter("RefineMaxPositionShiftPx", 3.0)
+        self.refine_holdout_fraction = i.create_real_parameter("RefineHoldoutFraction", 0.1)
 
     # ------------------------------------------------------------------ configs
     def model_config(self, *, model_type: str, N: int) -> Any:
@@ -202,9 +215,21 @@ class PtychoPINNNextSettings:
 
     def inference_config(self) -> Any:
         """:class:`ptychopinn.InferenceConfig` from ``[PtychoPINNNextInference]`` (backend left to the caller)."""
-        from ptychopinn.config import InferenceConfig
+        from ptychopinn.config import InferenceConfig, RefinementConfig
 
         window = self.stitch_window_px.get_value()
+        refinement = _build(
+            RefinementConfig,
+            {
+                "enabled": bool(self.refine.get_value() or self.refine_probe.get_value()
+                                or self.refine_positions.get_value()),
+                "refine_probe": bool(self.refine_probe.get_value()),
+                "refine_positions": bool(self.refine_positions.get_value()),
+                "max_iterations": self.refine_max_iterations.get_value(),
+                "max_position_shift_px": self.refine_max_position_shift.get_value(),
+                "holdout_fraction": self.refine_holdout_fraction.get_value(),
+            },
+        )
         return _build(
             InferenceConfig,
             {
@@ -215,6 +240,7 @@ class PtychoPINNNextSettings:
                 "stitch_window_px": None if window == 0 else window,
                 "valid_threshold": self.valid_threshold.get_value(),
                 "seed": self.inference_seed.get_value(),
+                "refinement": refinement,
             },
         )
 

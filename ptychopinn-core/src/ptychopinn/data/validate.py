@@ -23,6 +23,9 @@ IntegerCountsPolicy = Literal["reject", "sqrt"]
 
 _CHUNK = 512
 
+_MAX_AMPLITUDE = float(np.sqrt(np.finfo(np.float32).max)) / 64
+"""Largest amplitude accepted: its square times a pattern's pixel count stays finite in float32."""
+
 MAX_POSITION_PX = 1e9
 """Largest |position| accepted, in object pixels (beyond it no canvas could exist: wrong units or garbage)."""
 
@@ -155,6 +158,13 @@ def _diffraction_values(source: str | None, key: str, d: np.ndarray, integer_cou
             all_integer = False
     if peak == 0:
         _no_photons(source, key, d)
+    if peak > _MAX_AMPLITUDE:
+        raise _fail(
+            source,
+            key,
+            f"an amplitude of {peak:.3g}: its square (photon counts) overflows float32; amplitudes are sqrt(counts), "
+            f"at most {_MAX_AMPLITUDE:.3g}",
+        )
     if all_integer and d.size and float(np.max(d[: min(d.shape[0], _CHUNK)])) > 1:
         warnings.warn(
             f"{source or 'scan'}: every value of '{key}' is a whole number; if these are photon counts "
@@ -211,6 +221,15 @@ def _probe(source: str | None, p: Any, N: int) -> np.ndarray:
     p = p.astype(np.complex64)
     if not np.any(p):
         raise _fail(source, "probeGuess", "the probe is zero everywhere")
+    with np.errstate(over="ignore", under="ignore"):
+        power = float(np.sum(np.abs(p).astype(np.float32) ** 2, dtype=np.float32))
+    if not np.isfinite(power) or power == 0:
+        raise _fail(
+            source,
+            "probeGuess",
+            f"the probe's power sum |P|^2 {'overflows' if power else 'underflows to 0 in'} float32 (largest |P| = "
+            f"{float(np.max(np.abs(p))):.3g}); scale the probe to ordinary magnitudes",
+        )
     return p
 
 

@@ -145,7 +145,8 @@ def _replace_output_during_training(scan: Path, tmp_path: Path, *, rescue_env: d
 
 def test_trained_model_is_rescued_when_the_output_vanishes_during_training(scan: Path, tmp_path: Path) -> None:
     result, out = _replace_output_during_training(scan, tmp_path, rescue_env={})
-    line = assert_refused(result, f"could not write {out}/model.ptychopinn.zip", "The trained model was saved to",
+    line = assert_refused(result, f"could not write {out}/model.ptychopinn.zip", "no longer a directory",
+                          "The trained model was saved to",
                           "ptychopinn-rescue-")
     rescued = Path(line.split("was saved to ")[1].split(" instead")[0])
     assert rescued.is_file() and rescued.parent.parent == tmp_path  # ./ptychopinn-rescue-<time>/

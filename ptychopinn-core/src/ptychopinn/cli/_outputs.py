@@ -215,6 +215,10 @@ def save_with_fallback(save: Callable[[Path], T], target: Path, *, what: str) ->
             continue
         code = getattr(first, "errno", None)
         hint = " (the disk is full)" if code in (errno.ENOSPC, errno.EDQUOT) else ""
+        if target.parent.exists() and not target.parent.is_dir():
+            hint = f" ({target.parent} is no longer a directory: it was replaced during the run)"
+        elif not target.parent.exists():
+            hint = f" ({target.parent} could not be created)"
         saved = what[0].upper() + what[1:]
         message = (f"could not write {target}: {_reason(first)}{hint}. {saved} was saved to {rescue} instead; "
                    "move it where you want it")

@@ -138,3 +138,26 @@ def test_data_consistency_is_near_the_noise_floor_for_the_truth(scan: ScanData) 
     assert np.median(exact.poisson_deviance) < 0.6  # pure Poisson noise: about 0.5 per pixel at high counts
     assert np.median(exact.amplitude_error) < np.median(flat.amplitude_error) / 3
     assert np.median(flat.poisson_deviance) > 2 * np.median(exact.poisson_deviance)
+
+
+def test_a_nan_gradient_never_reaches_the_result(scan: ScanData) -> None:
+    """A broken operator (NaN gradients from the second batch on) ends the run; the result stays finite."""
+    cfg = RefinementConfig(enabled=True, max_iterations=5, batch_size=16)
+    problem, state = initial_state(scan, None, cfg)
+    reference = NumpyRefinementOperator(problem)
+    calls = {"n": 0}
+
+    class Broken:
+        name = "broken"
+
+        def gradients(self, st, indices, *, probe=False, positions=False):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            g = reference.gradients(st, indices, probe=probe, positions=positions)
+            if calls["n"] > 20:
+                return dataclasses.replace(g, object_gradient=g.object_gradient * np.nan)
+            return g
+
+    result = refine(problem, state, cfg, operator=Broken())
+    assert result.report.stopped_by == "non-finite"
+    assert np.all(np.isfinite(result.state.object))
+    assert result.report.final_loss <= result.report.initial_loss

@@ -58,7 +58,8 @@ class RefinementReport:
     """Sweep whose state was kept (0 = the initial state: refinement made no held-out progress)."""
 
     stopped_by: str
-    """``held-out`` (no held-out progress for ``patience`` sweeps), ``max_iterations`` or ``disabled``."""
+    """``held-out`` (no held-out progress for ``patience`` sweeps), ``max_iterations``, ``non-finite``
+    (a sweep produced NaN/Inf: the best finite state is kept) or ``disabled``."""
 
     n_refined_patterns: int
     """Patterns the updates used."""
@@ -259,6 +260,10 @@ def refine(
         if positions and hold.size:  # held-out patterns follow the object (positions only, no object update)
             sweeper.run(state, hold, rng, update_object=False, probe=False, positions=True)
         loss = mean_loss(reference, state, hold)
+        if not (np.isfinite(trained[-1]) and np.all(np.isfinite(state.object))):
+            stopped_by = "non-finite"  # a diverged or broken operator: keep the best finite state
+            held.append(float("nan"))
+            break
         held.append(loss)
         if progress is not None:
             progress(it, trained[-1], loss)
@@ -277,7 +282,8 @@ def refine(
         sweeper.run(state, everything, rng, update_object=True, probe=config.refine_probe,
                     positions=config.refine_positions)
     final_loss = mean_loss(reference, state, everything)
-    if best_it > 0 and final_loss > initial_loss:  # never return a worse fit than the start
+    if best_it > 0 and not (final_loss <= initial_loss and np.all(np.isfinite(state.object))):
+        # never return a worse (or non-finite) fit than the start
         state, best_it, final_loss = start_state, 0, initial_loss
     shift = state.positions - measured
     report = RefinementReport(

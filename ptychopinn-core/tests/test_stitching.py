@@ -144,3 +144,25 @@ def test_errors():
         reassemble(patches, pos[:-1], _probe())
     with pytest.raises(ValueError, match="integer"):
         Stitcher(patch_weight(_probe()), CanvasSpec(shape=(10, 10), origin=(0.5, 0.0)))
+
+
+def test_stencil_operator_equals_dense_normal_matrix():
+    """The stored (symmetric, five-map) stencil applies exactly ``A = sum_b E_b^T w E_b``."""
+    n, H, W = 4, 12, 13
+    rng = np.random.default_rng(3)
+    pos = rng.uniform(3.0, 9.0, (5, 2))
+    canvas = CanvasSpec(shape=(H, W))
+    w = rng.uniform(0.1, 1.0, (n, n))
+    st = Stitcher(w, canvas)
+    st.add(np.zeros((len(pos), n, n), np.complex64), pos)
+    # Dense E_b: column j = the patch cut from the j-th unit image.
+    E = np.stack(
+        [extract_object_patches(np.eye(H * W)[j].reshape(H, W), pos, n).reshape(len(pos), -1) for j in range(H * W)],
+        axis=-1,
+    ).real  # (B, n*n, H*W)
+    A = np.einsum("bpi,p,bpj->ij", E, w.ravel(), E)
+    x = rng.normal(size=(H, W)) + 1j * rng.normal(size=(H, W))
+    xp = np.zeros((H + 2, W + 2), complex)
+    xp[1:-1, 1:-1] = x
+    got = st._apply(xp)[1:-1, 1:-1]
+    np.testing.assert_allclose(got.ravel(), A @ x.ravel(), rtol=1e-5, atol=1e-6)  # E is float32

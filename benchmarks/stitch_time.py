@@ -32,7 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def _load_rev(rev: str):
     src = subprocess.run(
         ["git", "show", f"{rev}:ptychopinn-core/src/ptychopinn/stitching.py"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     path = Path(tempfile.mkdtemp()) / "stitching_baseline.py"
     path.write_text(src)
@@ -68,7 +71,7 @@ def main() -> None:
     results = {}
     for rep in range(args.repeats):
         for method in ("lsq", "average"):
-            for name, mod in ((("new", new), ("old", old)) if rep % 2 else (("old", old), ("new", new))):
+            for name, mod in (("new", new), ("old", old)) if rep % 2 else (("old", old), ("new", new)):
                 t = time.perf_counter()
                 res = mod.reassemble(patches, scan.positions, scan.probe, canvas=canvas, method=method)
                 times.setdefault(f"{name}_{method}", []).append(time.perf_counter() - t)
@@ -102,8 +105,12 @@ def main() -> None:
         grouped = make_grouped_scan(scan, gridsize=1)
         torch.manual_seed(0)
         model = TrainedModel(
-            backend="pytorch", backend_version="bench", model_config=cfg, training_config=TrainingConfig(),
-            normalisation=estimate_normalisation(scan.diffraction), probe=scan.probe,
+            backend="pytorch",
+            backend_version="bench",
+            model_config=cfg,
+            training_config=TrainingConfig(),
+            normalisation=estimate_normalisation(scan.diffraction),
+            probe=scan.probe,
             weights=state_to_weights(PtychoPINNNet(cfg)),
         )
         opts = TorchOptions(num_threads=1, inference_device="cpu")

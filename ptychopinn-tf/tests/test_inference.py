@@ -131,3 +131,47 @@ def test_load_refuses_weights_that_do_not_fit_the_config(small_scan, tmp_path):
     path = write_bundle(wrong, tmp_path / "bad.ptychopinn.zip")
     with pytest.raises(BundleError, match="bad.ptychopinn.zip.*decoder_amp.0.conv0.bias has shape"):
         _backend().load(path, QUIET)
+
+
+@pytest.mark.parametrize("gridsize", [1, 2])
+def test_chunked_network_calls_equal_unchunked(small_scan, gridsize, monkeypatch):
+    """``inference_chunk_size`` bounds every network call; the patches do not depend on it."""
+    from ptychopinn.grouping import make_grouped_scan
+
+    from ptychopinn_tf import inference
+
+    cfg = ModelConfig(N=64, gridsize=gridsize, n_filters_scale=1)
+    model = _random_model(cfg, small_scan)
+    grouped = make_grouped_scan(small_scan, gridsize=gridsize)
+    sizes: list[int] = []
+    real = inference.build_predictor
+
+    def spy(m, opts):
+        predict = real(m, opts)
+
+        def counted(x, off):
+            sizes.append(int(x.shape[0]))
+            return predict(x, off)
+
+        return counted
+
+    monkeypatch.setattr(inference, "build_predictor", spy)
+    icfg = InferenceConfig(batch_size=256)
+    whole = inference.infer(model, grouped, icfg, dataclasses.replace(QUIET, inference_chunk_size=None)).patches
+    assert sizes == [grouped.n_groups]
+    sizes.clear()
+    chunked = inference.infer(model, grouped, icfg, dataclasses.replace(QUIET, inference_chunk_size=3)).patches
+    assert max(sizes) == 3 and sum(sizes) == grouped.n_groups
+    np.testing.assert_allclose(chunked, whole, rtol=1e-5, atol=1e-6 * np.abs(whole).max())
+
+
+def test_chunk_size_rules():
+    from ptychopinn_tf.inference import chunk_size
+
+    assert chunk_size(TFOptions(inference_chunk_size=16, inference_device="/cpu:0"), 256) == 16
+    assert chunk_size(TFOptions(inference_chunk_size=16, inference_device="/cpu:0"), 4) == 4
+    assert chunk_size(TFOptions(inference_chunk_size=None), 256) == 256
+    assert chunk_size(TFOptions(inference_chunk_size=16, inference_device="/gpu:0"), 256) == 256
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ConfigError, match="inference_chunk_size"):
+            TFOptions(inference_chunk_size=bad)

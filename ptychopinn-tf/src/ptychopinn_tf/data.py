@@ -57,10 +57,17 @@ def make_dataset(
     seed: int,
     supervised: bool = False,
     prefetch: int = 2,
+    autotune: bool = False,
 ):
     """A batched ``tf.data.Dataset`` of ``((x, offsets), y)`` (see module docstring).
 
     Shuffling permutes the groups anew every epoch (seeded); the last batch may be short.
+
+    ``autotune=False`` (the default) turns ``tf.data`` autotuning off
+    (``options.autotune.enabled``): the pipeline already has fixed parallelism (one loader
+    call, ``prefetch`` batches), and with autotuning on Keras' per-epoch iterator is shut down on
+    a background thread that left the CPU training loop idle for seconds at the start of every
+    epoch (``benchmarks/tf_epoch_idle.py``).
     """
     n, C, N = grouped.n_groups, grouped.channels, grouped.N
     if supervised:
@@ -84,5 +91,6 @@ def make_dataset(
     ds = ds.batch(batch_size).map(fetch, num_parallel_calls=1)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.autotune.enabled = bool(autotune)
     ds = ds.with_options(options)
     return ds.prefetch(prefetch) if prefetch else ds

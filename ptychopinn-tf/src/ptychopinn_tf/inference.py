@@ -22,7 +22,7 @@ from ptychopinn_tf.weights import validate_weights
 
 tf, keras = tf_keras()
 
-__all__ = ["build_predictor", "clear_cache", "infer"]
+__all__ = ["build_predictor", "chunk_size", "clear_cache", "infer"]
 
 _CACHE: OrderedDict[tuple, tuple[Mapping[str, np.ndarray], Callable]] = OrderedDict()
 _LOCK = threading.Lock()
@@ -73,8 +73,20 @@ def _device(options: TFOptions):
     return tf.device(options.inference_device) if options.inference_device else contextlib.nullcontext()
 
 
+def chunk_size(options: TFOptions, batch_size: int) -> int:
+    """Groups per network call: ``options.inference_chunk_size`` on a CPU (capped by ``batch_size``)."""
+    device = (options.inference_device or "").lower()
+    on_gpu = "gpu" in device or (not device and bool(tf.config.list_logical_devices("GPU")))
+    if on_gpu or options.inference_chunk_size is None:
+        return batch_size
+    return max(1, min(batch_size, options.inference_chunk_size))
+
+
 def infer(model: TrainedModel, data: GroupedScan, config: InferenceConfig, options: TFOptions) -> PatchPrediction:
     """One object patch per group, scaled with ``model.normalisation`` (see the hookspec).
+
+    Groups are read ``config.batch_size`` at a time and run through the network
+    :func:`chunk_size` groups per call (on a CPU, ``options.inference_chunk_size``).
 
     Returns
     -------
@@ -86,9 +98,12 @@ def infer(model: TrainedModel, data: GroupedScan, config: InferenceConfig, optio
     predict = build_predictor(model, options)
     scale = model.normalisation.network_scale
     out = np.empty((data.n_groups, cfg.N, cfg.N), dtype=np.complex64)
+    chunk = chunk_size(options, config.batch_size)
     with _device(options):
         for start in range(0, data.n_groups, config.batch_size):
             groups = np.arange(start, min(start + config.batch_size, data.n_groups))
             x, off = group_batch(data, groups, scale)
-            out[groups] = predict(tf.constant(x), tf.constant(off)).numpy()
+            for c0 in range(0, len(groups), chunk):
+                part = slice(c0, c0 + chunk)
+                out[groups[part]] = predict(tf.constant(x[part]), tf.constant(off[part])).numpy()
     return PatchPrediction(patches=out, positions=np.array(data.centres, dtype=np.float64), backend="tensorflow")

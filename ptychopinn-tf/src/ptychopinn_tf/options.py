@@ -52,6 +52,11 @@ class TFOptions:
     prefetch: int = 2
     """Batches the ``tf.data`` pipeline prepares ahead."""
 
+    data_autotune: bool = False
+    """Turn ``tf.data`` autotuning on for the training pipeline. Off by default: the pipeline's
+    parallelism is fixed anyway, and with autotuning on the training loop sat idle for seconds at
+    the start of each epoch while the previous epoch's iterator shut down (see docs/tf-backend.md)."""
+
     intra_op_threads: int | None = None
     """TensorFlow intra-op threads; applied only when TensorFlow has not started its runtime yet
     (it is a process-wide setting). None = TensorFlow's default (or ``TF_NUM_INTRAOP_THREADS``)."""
@@ -61,6 +66,12 @@ class TFOptions:
 
     inference_device: str | None = None
     """Device for ``infer``, e.g. ``"/cpu:0"``; None = TensorFlow's placement."""
+
+    inference_chunk_size: int | None = 32
+    """Groups per network call of ``infer`` on a CPU, whatever ``InferenceConfig.batch_size``
+    (which then only sets how many groups are read at a time); mirrors the PyTorch backend's
+    option of the same name. None = one call per ``batch_size``. Not applied when a GPU is
+    visible or ``inference_device`` names one."""
 
     cache_size: int = 4
     """How many built inference networks ``infer`` keeps (least recently used are dropped)."""
@@ -78,9 +89,12 @@ class TFOptions:
             object.__setattr__(self, "devices", tuple(self.devices))
         if self.strategy == "one_device" and not self.devices:
             raise ConfigError('TFOptions.strategy="one_device" needs TFOptions.devices, e.g. ["/gpu:0"]')
-        for name in ("jit_compile",):
+        for name in ("jit_compile", "data_autotune"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"TFOptions.{name} must be true or false, got {getattr(self, name)!r}")
+        chunk = self.inference_chunk_size
+        if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
+            raise ConfigError(f"TFOptions.inference_chunk_size must be an integer >= 1 or None, got {chunk!r}")
         for name, minimum in (("verbose", 0), ("steps_per_execution", 1), ("prefetch", 0), ("cache_size", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

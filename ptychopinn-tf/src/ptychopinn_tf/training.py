@@ -22,16 +22,25 @@ __all__ = ["train"]
 
 
 class _EpochRecorder(keras.callbacks.Callback):
-    """Records the learning rate and wall time of every epoch (the first one includes tracing)."""
+    """Records the learning rate, the wall time of every epoch (the first one includes tracing)
+    and the wall time from the start of each epoch to the end of its first training step."""
 
     def __init__(self) -> None:
         super().__init__()
         self.learning_rate: list[float] = []
         self.epoch_time: list[float] = []
+        self.first_step_time: list[float] = []
         self._t0 = 0.0
+        self._first = True
 
     def on_epoch_begin(self, epoch, logs=None) -> None:
         self._t0 = time.perf_counter()
+        self._first = True
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        if self._first:
+            self.first_step_time.append(time.perf_counter() - self._t0)
+            self._first = False
 
     def on_epoch_end(self, epoch, logs=None) -> None:
         self.epoch_time.append(time.perf_counter() - self._t0)
@@ -45,7 +54,9 @@ def train(
     """Train with ``model.fit`` and return the model with canonical numpy weights.
 
     History keys: ``loss``, ``val_loss`` (with validation groups), ``learning_rate`` and
-    ``epoch_time_s`` (wall seconds per epoch; epoch 1 includes graph tracing).
+    ``epoch_time_s`` (wall seconds per epoch; epoch 1 includes graph tracing) and
+    ``first_step_s`` (wall seconds from the start of each epoch to the end of its first
+    training step: one step plus any idle time at the start of the epoch).
     """
     data.check_compatible(model_config)
     apply_threads(options)
@@ -77,6 +88,7 @@ def train(
         "batch_size": tc.batch_size,
         "supervised": supervised,
         "prefetch": options.prefetch,
+        "autotune": options.data_autotune,
     }
     train_ds = make_dataset(data.train, shuffle=True, seed=tc.seed, **common)
     has_val = data.validation is not None and data.validation.n_groups > 0
@@ -107,6 +119,7 @@ def train(
     history = {k: tuple(float(v) for v in vals) for k, vals in fit.history.items() if k != "learning_rate"}
     history["learning_rate"] = tuple(recorder.learning_rate)
     history["epoch_time_s"] = tuple(recorder.epoch_time)
+    history["first_step_s"] = tuple(recorder.first_step_time)
     summary = TrainingSummary(
         epochs_run=len(history.get("loss", ())),
         history=history,

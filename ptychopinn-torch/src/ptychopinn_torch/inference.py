@@ -17,7 +17,7 @@ from ptychopinn_torch.options import TorchOptions
 from ptychopinn_torch.physics import group_object
 from ptychopinn_torch.weights import net_from_weights
 
-__all__ = ["infer", "inference_device", "network_for"]
+__all__ = ["chunk_size", "infer", "inference_device", "network_for"]
 
 _CACHE_SIZE = 4
 _cache: OrderedDict[tuple, tuple[Mapping[str, np.ndarray], PtychoPINNNet]] = OrderedDict()
@@ -63,8 +63,19 @@ def _autocast_dtype(precision: str | int) -> torch.dtype | None:
     return None
 
 
+def chunk_size(options: TorchOptions, device: torch.device, batch_size: int) -> int:
+    """Groups per network call: ``options.inference_chunk_size`` on a CPU (capped by ``batch_size``)."""
+    if device.type != "cpu" or options.inference_chunk_size is None:
+        return batch_size
+    return max(1, min(batch_size, options.inference_chunk_size))
+
+
 def infer(model: TrainedModel, data: GroupedScan, config: InferenceConfig, options: TorchOptions) -> PatchPrediction:
-    """One object patch per group: ``(B, N, N)`` complex64, positions = ``data.centres``."""
+    """One object patch per group: ``(B, N, N)`` complex64, positions = ``data.centres``.
+
+    Groups are read ``config.batch_size`` at a time and run through the network
+    :func:`chunk_size` groups per call (on a CPU, ``options.inference_chunk_size``).
+    """
     model.check_groups(data)
     cfg = model.model_config
     if options.num_threads is not None:
@@ -75,18 +86,22 @@ def infer(model: TrainedModel, data: GroupedScan, config: InferenceConfig, optio
     amp_dtype = _autocast_dtype(options.precision)
     B = data.n_groups
     out = np.empty((B, cfg.N, cfg.N), dtype=np.complex64)
+    chunk = chunk_size(options, device, config.batch_size)
     with torch.inference_mode():
         for start in range(0, B, config.batch_size):
             stop = min(B, start + config.batch_size)
-            x = torch.from_numpy(data.batch_diffraction(start, stop) * scale).to(device, non_blocking=True)
-            if amp_dtype is not None:
-                with torch.autocast(device_type=device.type, dtype=amp_dtype):
+            xb = torch.from_numpy(data.batch_diffraction(start, stop) * scale).to(device, non_blocking=True)
+            for c0 in range(0, stop - start, chunk):
+                c1 = min(stop - start, c0 + chunk)
+                x = xb[c0:c1]
+                if amp_dtype is not None:
+                    with torch.autocast(device_type=device.type, dtype=amp_dtype):
+                        obj = net(x)
+                else:
                     obj = net(x)
-            else:
-                obj = net(x)
-            offsets = None
-            if cfg.channels > 1:
-                offsets = torch.from_numpy(data.offsets[start:stop].astype(np.float32)).to(device)
-            patches = group_object(obj, offsets, object_big=cfg.object_big)
-            out[start:stop] = patches.to("cpu").numpy()
+                offsets = None
+                if cfg.channels > 1:
+                    offsets = torch.from_numpy(data.offsets[start + c0 : start + c1].astype(np.float32)).to(device)
+                patches = group_object(obj, offsets, object_big=cfg.object_big)
+                out[start + c0 : start + c1] = patches.to("cpu").numpy()
     return PatchPrediction(patches=out, positions=np.asarray(data.centres, dtype=np.float64), backend="pytorch")

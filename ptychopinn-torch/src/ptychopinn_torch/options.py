@@ -60,6 +60,12 @@ class TorchOptions:
     """torch device for ``infer`` (``"cpu"``, ``"cuda:0"``); None = CUDA when available and
     ``accelerator`` allows it, else CPU."""
 
+    inference_chunk_size: int | None = 32
+    """Groups per network call of ``infer`` on a CPU, whatever ``InferenceConfig.batch_size``
+    (which then only sets how many groups are read at a time). Larger calls make every
+    activation tensor outgrow the CPU caches (≈ 270 MB at 256 groups, width 2) and ran ≈ 30 %
+    slower; see docs/torch-backend.md. None = one call per ``batch_size``. Not applied on GPUs."""
+
     def __post_init__(self) -> None:
         if not isinstance(self.num_nodes, int) or self.num_nodes < 1:
             raise ConfigError(f"TorchOptions.num_nodes must be an integer >= 1, got {self.num_nodes!r}")
@@ -67,6 +73,9 @@ class TorchOptions:
             raise ConfigError(f"TorchOptions.num_workers must be an integer >= 0, got {self.num_workers!r}")
         if self.num_threads is not None and (not isinstance(self.num_threads, int) or self.num_threads < 1):
             raise ConfigError(f"TorchOptions.num_threads must be an integer >= 1 or None, got {self.num_threads!r}")
+        chunk = self.inference_chunk_size
+        if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
+            raise ConfigError(f"TorchOptions.inference_chunk_size must be an integer >= 1 or None, got {chunk!r}")
         for name in ("deterministic", "enable_progress_bar"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"TorchOptions.{name} must be true or false, got {getattr(self, name)!r}")

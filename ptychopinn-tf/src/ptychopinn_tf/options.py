@@ -67,11 +67,13 @@ class TFOptions:
     inference_device: str | None = None
     """Device for ``infer``, e.g. ``"/cpu:0"``; None = TensorFlow's placement."""
 
-    inference_chunk_size: int | None = 32
+    inference_chunk_size: int | None = 16
     """Groups per network call of ``infer`` on a CPU, whatever ``InferenceConfig.batch_size``
     (which then only sets how many groups are read at a time); mirrors the PyTorch backend's
-    option of the same name. None = one call per ``batch_size``. Not applied when a GPU is
-    visible or ``inference_device`` names one."""
+    option of the same name. TensorFlow showed no large-batch slowdown (256 vs 64 groups per
+    call: same speed at 1 thread) and chunking gained only ≈ 4–7 %
+    (``benchmarks/results/tf_infer_chunking.json``). None = one call per ``batch_size``. Not
+    applied when a GPU is visible or ``inference_device`` names one."""
 
     cache_size: int = 4
     """How many built inference networks ``infer`` keeps (least recently used are dropped)."""

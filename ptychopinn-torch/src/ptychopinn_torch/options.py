@@ -60,11 +60,12 @@ class TorchOptions:
     """torch device for ``infer`` (``"cpu"``, ``"cuda:0"``); None = CUDA when available and
     ``accelerator`` allows it, else CPU."""
 
-    inference_chunk_size: int | None = 32
+    inference_chunk_size: int | None = 16
     """Groups per network call of ``infer`` on a CPU, whatever ``InferenceConfig.batch_size``
     (which then only sets how many groups are read at a time). Larger calls make every
-    activation tensor outgrow the CPU caches (≈ 270 MB at 256 groups, width 2) and ran ≈ 30 %
-    slower; see docs/torch-backend.md. None = one call per ``batch_size``. Not applied on GPUs."""
+    activation tensor outgrow the CPU caches (≈ 270 MB at 256 groups, width 2): at 1 thread,
+    256 groups per call ran 1.44x slower than 16 (``benchmarks/results/torch_infer_chunking.json``).
+    None = one call per ``batch_size``. Not applied on GPUs."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.num_nodes, int) or self.num_nodes < 1:

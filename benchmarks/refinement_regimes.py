@@ -93,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.model:
         model = ptychopinn.load_model(args.model, backend=args.backend)
-        record["training"] = {"model": str(args.model), "trained_on": model.metadata.get("trained_on", "another scan")}
+        summary = model.training_summary
+        record["training"] = {"model": str(args.model),
+                              "epochs_run": summary.epochs_run if summary else None,
+                              "training_wall_s": summary.wall_time_s if summary else None}
     else:
         mc = ModelConfig(N=scan.N, gridsize=args.gridsize, n_filters_scale=args.n_filters_scale)
         tc = TrainingConfig(epochs=args.epochs, batch_size=16, learning_rate=1e-3, seed=0)

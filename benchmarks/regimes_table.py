@@ -37,7 +37,7 @@ def table(folder: Path) -> str:
         record = json.loads(path.read_text())
         t = record["training"]
         trained = (f"trained {t['epochs']} epochs on this scan: {t['cpu_s']:.0f} CPU-s ({t['wall_s']:.0f} s wall)"
-                   if "epochs" in t else f"model trained on another scan ({t.get('model')})")
+                   if "epochs" in t else f"model loaded from `{t.get('model')}` ({t.get('epochs_run')} epochs)")
         load = f"load {record['load_average_start'][0]:.1f} → {record['load_average_end'][0]:.1f}"
         seed = f" (seed {record['preset_parameters']['seed']})" if "--seed" in record["command"] else ""
         lines += [f"**{record['preset']}{seed}** — {trained}; {record['threads']} thread, {load} (`{path.name}`)", "",

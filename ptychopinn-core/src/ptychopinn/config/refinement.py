@@ -43,6 +43,16 @@ class RefinementConfig:
     """rPIE's beta in [0, 1]: blend of the local illumination (0) and its maximum (1) in the
     step normaliser; larger values damp updates in weakly lit pixels."""
 
+    smoothing_px: float = 4.0
+    """Standard deviation (object pixels) of a Gaussian low-pass applied to object steps (0 = none):
+    a noise-aware preconditioner. With ``coarse_to_fine`` it is the first stage's width."""
+
+    coarse_to_fine: bool = True
+    """Stages of decreasing step smoothing (``smoothing_px``, halved while >= 1 px, then 0); a stage
+    ends when the held-out loss stalls for ``patience`` sweeps and the next continues from the best
+    state, so low-dose data stop at a coarse stage (noise is not fitted) and high-dose data reach
+    full resolution. Without held-out patterns only the last stage runs."""
+
     momentum: float = 0.0
     """Sweep-level heavy-ball factor in [0, 1): after each sweep the object moves on by this
     fraction of its accumulated change (accelerates the slowly converging low frequencies)."""
@@ -80,13 +90,14 @@ class RefinementConfig:
 
     def __post_init__(self) -> None:
         owner = "RefinementConfig"
-        for name in ("enabled", "refine_probe", "refine_positions", "final_pass"):
+        for name in ("enabled", "refine_probe", "refine_positions", "final_pass", "coarse_to_fine"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{owner}.{name} must be true or false, got {getattr(self, name)!r}")
         check_int(owner, "max_iterations", self.max_iterations, minimum=0)
         check_float(owner, "object_step", self.object_step, minimum=0.0, maximum=2.0)
         check_float(owner, "probe_step", self.probe_step, minimum=0.0, maximum=2.0)
         check_float(owner, "regularisation", self.regularisation, minimum=0.0, maximum=1.0)
+        check_float(owner, "smoothing_px", self.smoothing_px, minimum=0.0, maximum=16.0)
         check_float(owner, "momentum", self.momentum, minimum=0.0, maximum=0.99)
         check_float(owner, "position_step_px", self.position_step_px, minimum=0.0, strict_minimum=True)
         check_float(owner, "max_position_shift_px", self.max_position_shift_px, minimum=0.0, maximum=64.0)

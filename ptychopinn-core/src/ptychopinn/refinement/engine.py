@@ -94,6 +94,9 @@ class RefinementReport:
     wall_time_s: float
     """Seconds spent."""
 
+    smoothing_px: float | None = None
+    """Step smoothing of the stage whose state was kept (None when the start was kept)."""
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
         from dataclasses import asdict
@@ -119,6 +122,22 @@ class RefinementResult:
 
     extra: dict[str, Any] = field(default_factory=dict)
     """Free-form additions (e.g. data consistency) made by callers."""
+
+
+_STAGE_GAIN_FRACTION = 0.1
+"""A coarse stage also ends when a sweep gains less than this fraction of the stage's best sweep
+(diminishing returns), so high-dose data reach the fine stages quickly."""
+
+
+def smoothing_schedule(config: RefinementConfig) -> tuple[float, ...]:
+    """Step-smoothing widths of the stages: ``smoothing_px``, halved while >= 1, then 0 (coarse to
+    fine); just ``(smoothing_px,)`` without ``coarse_to_fine``."""
+    if not config.coarse_to_fine or config.smoothing_px <= 0:
+        return (config.smoothing_px,)
+    widths = [config.smoothing_px]
+    while widths[-1] / 2 >= 1.0:
+        widths.append(widths[-1] / 2)
+    return (*widths, 0.0)
 
 
 def split_holdout(n_patterns: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -156,6 +175,8 @@ class _Sweeper:
     def __init__(self, operator: RefinementOperator, reference: NumpyRefinementOperator,
                  config: RefinementConfig, measured: np.ndarray) -> None:
         self.op, self.ref, self.cfg, self.measured = operator, reference, config, measured
+        self.sigma = config.smoothing_px
+        """Current smoothing of object steps (object pixels; changes between coarse-to-fine stages)."""
 
     @staticmethod
     def _normalise(x: np.ndarray, beta: float) -> np.ndarray:
@@ -176,13 +197,21 @@ class _Sweeper:
             curvature = self.ref.position_curvature(state, idx) if positions else None
             if o_norm is not None:
                 obj = state.object
-                obj -= cfg.object_step * 0.5 * g.object_gradient / self._normalise(o_norm, cfg.regularisation)
+                step = cfg.object_step * 0.5 * g.object_gradient / self._normalise(o_norm, cfg.regularisation)
+                obj -= self._smooth(step) if self.sigma > 0 else step
             if p_norm is not None and g.probe_gradient is not None:
                 pr = state.probe
                 pr -= cfg.probe_step * 0.5 * g.probe_gradient / self._normalise(p_norm, cfg.regularisation)
             if curvature is not None and g.position_gradient is not None:
                 self._move(state, idx, curvature, g.position_gradient)
         return total / max(order.size * N2, 1)
+
+    def _smooth(self, step: np.ndarray) -> np.ndarray:
+        """Gaussian low-pass of an object step (``smoothing_px`` standard deviation, object pixels)."""
+        from scipy.ndimage import gaussian_filter
+
+        sigma = self.sigma
+        return np.asarray(gaussian_filter(step.real, sigma) + 1j * gaussian_filter(step.imag, sigma))
 
     def _move(self, state: RefinementState, idx: np.ndarray, curvature: np.ndarray, grad: np.ndarray) -> None:
         cfg = self.cfg
@@ -245,9 +274,12 @@ def refine(
     stopped_by = "max_iterations"
     it = 0
     velocity: np.ndarray | None = None
+    sigmas = smoothing_schedule(config) if hold.size else (config.smoothing_px if not config.coarse_to_fine else 0.0,)
+    stage, last_improvement, best_sigma, stage_gain = 0, 0, sigmas[0], 0.0
+    sweeper.sigma = sigmas[0]
     for it in range(1, config.max_iterations + 1):
         probe = config.refine_probe and it >= config.probe_start_iteration
-        positions = config.refine_positions and it >= config.positions_start_iteration
+        positions = config.refine_positions and it >= config.positions_start_iteration and sweeper.sigma == 0
         before = state.object.copy() if config.momentum > 0 else None
         trained.append(sweeper.run(state, fit, rng, update_object=True, probe=probe, positions=positions))
         if before is not None:  # sweep-level heavy-ball step: continue along this sweep's change
@@ -272,9 +304,18 @@ def refine(
         if not hold.size:
             best_state, best_it = state, it
             continue
+        gain = held[-2] - loss if np.isfinite(held[-2]) else 0.0
+        stage_gain = max(stage_gain, gain)
+        diminishing = stage + 1 < len(sigmas) and 0 < gain < _STAGE_GAIN_FRACTION * stage_gain
         if loss < best_loss - config.min_delta:
-            best_state, best_it, best_loss = state.copy(), it, loss
-        elif it - best_it >= config.patience:
+            best_state, best_it, best_loss, best_sigma = state.copy(), it, loss, sweeper.sigma
+            last_improvement = it
+        if diminishing or (it - last_improvement >= config.patience and best_it != it):
+            if stage + 1 < len(sigmas):  # coarse-to-fine: continue from the best state with finer steps
+                stage += 1
+                sweeper.sigma = sigmas[stage]
+                state, velocity, last_improvement, stage_gain = best_state.copy(), None, it, 0.0
+                continue
             stopped_by = "held-out"
             break
     state = best_state if best_it > 0 else start_state
@@ -299,6 +340,7 @@ def refine(
         final_loss=final_loss,
         object_scale=scale,
         position_shift_rms_px=float(np.sqrt(np.mean(np.sum(shift**2, axis=1)))) if shift.size else 0.0,
+        smoothing_px=float(best_sigma) if best_it > 0 else None,
         refined_probe=config.refine_probe,
         refined_positions=config.refine_positions,
         wall_time_s=time.perf_counter() - start,

@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 
 def _score(scan: Any, obj: Any) -> dict[str, Any]:
@@ -123,6 +125,16 @@ def main(argv: list[str] | None = None) -> int:
                  "data_consistency": {k: v.summary() for k, v in res.consistency.items()}}
         if res.refinement is not None:
             entry["refinement"] = res.refinement.to_dict()
+        if res.refined_positions is not None and perturbed:
+            true = simulate_scan(**{**params, "position_error_px": 0.0, "probe_error": 0.0}).positions
+            residual = res.refined_positions - true
+            residual -= residual.mean(axis=0)  # a global shift is not observable
+            error = np.sqrt(np.sum(residual**2, axis=1))
+            before = scan.positions - true
+            entry["position_error_px"] = {
+                "rms_before": float(np.sqrt(np.mean(np.sum((before - before.mean(axis=0)) ** 2, axis=1)))),
+                "rms_after": float(np.sqrt(np.mean(error**2))), "median_after": float(np.median(error)),
+                "p90_after": float(np.percentile(error, 90))}
         record["methods"][name] = entry
         print(name, json.dumps({k: entry[k] for k in ("amplitude", "phase", "wall_s")}), flush=True)
 

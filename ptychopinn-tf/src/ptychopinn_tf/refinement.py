@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from ptychopinn.refinement.operator import ROBUST_FRACTION
-from ptychopinn.refinement.problem import BatchGradients, RefinementProblem, RefinementState, bilinear_geometry
+from ptychopinn.refinement.problem import BatchGradients, RefinementProblem, RefinementState
+from ptychopinn.refinement.problem import window_corners as checked_corners
 from ptychopinn.results import CanvasSpec
 
 from ptychopinn_tf._env import tf_keras
@@ -43,30 +44,9 @@ NAME = "tensorflow"
 
 
 def window_corners(positions: np.ndarray, N: int, canvas: CanvasSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Canvas row/column of the top-left pixel of each (N + 1) x (N + 1) bilinear window.
-
-    Parameters
-    ----------
-    positions : (B, 2) float64, object pixels (x, y)
-    N : int
-    canvas : CanvasSpec
-
-    Returns
-    -------
-    rows, cols : (B,) int64
-
-    Raises
-    ------
-    ValueError
-        A window leaves the canvas (the same condition as core's reference operator).
-    """
-    H, W = canvas.shape
-    rows, cols, _ = bilinear_geometry(positions, N, canvas)
-    if rows.size and (rows.min() < 0 or cols.min() < 0 or rows.max() + N + 1 > H or cols.max() + N + 1 > W):
-        raise ValueError(
-            f"refinement: a position moved off the {H}x{W} refinement canvas (rows {rows.min()}..{rows.max()}, "
-            f"columns {cols.min()}..{cols.max()}); the canvas margin must exceed max_position_shift_px"
-        )
+    """Canvas row/column of the top-left pixel of each (N + 1) x (N + 1) window: core's checked rule
+    (:func:`ptychopinn.refinement.problem.window_corners`; ValueError off the canvas)."""
+    rows, cols, _ = checked_corners(positions, N, canvas)
     return rows, cols
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ptychopinn.refinement.problem import BatchGradients, RefinementProblem, RefinementState, bilinear_geometry
+from ptychopinn.refinement.problem import BatchGradients, RefinementProblem, RefinementState, window_corners
 
 __all__ = ["ROBUST_FRACTION", "NumpyRefinementOperator", "robust_half_deviance"]
 
@@ -96,15 +96,7 @@ class NumpyRefinementOperator:
 
     # -- geometry --------------------------------------------------------------------------
     def _geometry(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        N = self.problem.N
-        H, W = self.problem.canvas.shape
-        rows, cols, frac = bilinear_geometry(positions, N, self.problem.canvas)
-        if rows.size and (rows.min() < 0 or cols.min() < 0 or rows.max() + N + 1 > H or cols.max() + N + 1 > W):
-            raise ValueError(
-                f"refinement: a position moved off the {H}x{W} refinement canvas (rows {rows.min()}..{rows.max()}, "
-                f"columns {cols.min()}..{cols.max()}); the canvas margin must exceed max_position_shift_px"
-            )
-        return rows, cols, frac
+        return window_corners(positions, self.problem.N, self.problem.canvas)
 
     def windows(self, obj: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """(B, N + 1, N + 1) object windows whose top-left pixels are (rows, cols)."""

@@ -18,7 +18,7 @@ import numpy as np
 from ptychopinn.physics.patches import patch_origin
 from ptychopinn.results import CanvasSpec
 
-__all__ = ["BatchGradients", "RefinementProblem", "RefinementState", "bilinear_geometry"]
+__all__ = ["BatchGradients", "RefinementProblem", "RefinementState", "bilinear_geometry", "window_corners"]
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -101,4 +101,29 @@ def bilinear_geometry(positions: np.ndarray, N: int, canvas: CanvasSpec) -> tupl
     corner, frac = patch_origin(positions, N)
     rows = corner[:, 1] - int(round(canvas.origin[1]))
     cols = corner[:, 0] - int(round(canvas.origin[0]))
+    return rows, cols, frac
+
+
+def window_corners(positions: np.ndarray, N: int, canvas: CanvasSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`bilinear_geometry`, checked: every (N + 1) x (N + 1) window lies on the canvas.
+
+    The one bounds rule of every refinement operator (core's reference and the backends').
+
+    Returns
+    -------
+    rows, cols : (B,) int64
+    frac : (B, 2) float64
+
+    Raises
+    ------
+    ValueError
+        A window leaves the canvas (a position moved further than the canvas margin allows).
+    """
+    H, W = canvas.shape
+    rows, cols, frac = bilinear_geometry(positions, N, canvas)
+    if rows.size and (rows.min() < 0 or cols.min() < 0 or rows.max() + N + 1 > H or cols.max() + N + 1 > W):
+        raise ValueError(
+            f"refinement: a position moved off the {H}x{W} refinement canvas (rows {rows.min()}..{rows.max()}, "
+            f"columns {cols.min()}..{cols.max()}); the canvas margin must exceed max_position_shift_px"
+        )
     return rows, cols, frac

@@ -69,6 +69,13 @@ def test_reconstruct_refine_writes_network_and_refined_results(trained, env, tmp
     # the file holds complex64: the same consistency to float32 precision
     assert metrics["data_consistency"]["poisson_deviance"]["median"] == pytest.approx(refined, rel=1e-2)
     assert "amplitude" not in metrics
+    # a tampered reconstruction (NaN refined positions) is a one-line error naming the key
+    with np.load(out / "reconstruction.npz") as npz:
+        arrays = dict(npz)
+    arrays["positions"][0, 0] = np.nan
+    np.savez(out / "tampered.npz", **arrays)
+    proc = run_cli("evaluate", str(out / "tampered.npz"), "--data", str(scan), env=env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "'positions'" in proc.stderr
 
 
 def test_evaluate_without_truth_or_scan_is_a_clear_error(trained, env, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -37,14 +37,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(func=run)
 
 
-def load_object_file(path: Path, *, role: str) -> dict[str, Any]:
-    """Read ``object``/``objectGuess`` (+ ``valid``, ``canvas_origin``) from an NPZ, with contract errors."""
+def load_object_file(path: Path, *, role: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Read ``object``/``objectGuess`` (+ ``valid``, ``canvas_origin``) from an NPZ, with contract errors.
+
+    ``extra`` keys present in the file are returned, unchecked, under ``"extra"`` (one read of the file).
+    """
     import numpy as np
 
     from ptychopinn.data.npz import read_npz_arrays
     from ptychopinn.errors import ScanDataError
 
-    arrays = read_npz_arrays(path, ("object", "objectGuess", "valid", "canvas_origin"))
+    arrays = read_npz_arrays(path, ("object", "objectGuess", "valid", "canvas_origin", *extra))
     key = "object" if "object" in arrays else "objectGuess" if "objectGuess" in arrays else None
     if key is None:
         raise ScanDataError(
@@ -58,7 +61,8 @@ def load_object_file(path: Path, *, role: str) -> dict[str, Any]:
         )
     if not np.all(np.isfinite(obj)):
         raise ScanDataError(f"{path}: key '{key}': contains NaN or Inf")
-    out: dict[str, Any] = {"object": np.asarray(obj, dtype=np.complex128), "key": key}
+    out: dict[str, Any] = {"object": np.asarray(obj, dtype=np.complex128), "key": key,
+                           "extra": {k: arrays[k] for k in extra if k in arrays}}
     if "valid" in arrays:
         valid = arrays["valid"]
         if valid.shape != obj.shape:
@@ -102,7 +106,7 @@ def _consistency(args: argparse.Namespace, recon: dict[str, Any]) -> dict[str, A
     """Data consistency of RECON against its scan (None when the scan is unknown)."""
     import numpy as np
 
-    from ptychopinn.data.npz import read_npz_arrays, read_scan
+    from ptychopinn.data.npz import read_scan
     from ptychopinn.errors import ScanDataError
     from ptychopinn.refinement.pipeline import object_consistency
     from ptychopinn.results import CanvasSpec, StitchedObject
@@ -114,7 +118,11 @@ def _consistency(args: argparse.Namespace, recon: dict[str, Any]) -> dict[str, A
     obj = recon["object"]
     origin = recon.get("origin", (0.0, 0.0))
     valid = recon.get("valid", np.abs(obj) > 0)
-    extra = read_npz_arrays(args.reconstruction, ("probe", "positions", "weight"))
+    extra = recon["extra"]
+    for key, value in extra.items():
+        if value.dtype.kind not in "uifc" or not np.all(np.isfinite(value)):
+            raise ScanDataError(f"{args.reconstruction}: key '{key}': expected finite numbers, found dtype "
+                                f"{value.dtype} with non-finite or non-numeric values")
     probe, positions, weight = extra.get("probe"), extra.get("positions"), extra.get("weight")
     if weight is None or weight.shape != obj.shape:
         weight = valid.astype(np.float32)
@@ -144,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
 
     prepare_outputs(args.output_dir or args.reconstruction.parent / f"{args.reconstruction.stem}-evaluation",
                     (METRICS_NAME, "comparison.png", "frc.png"))  # before any work (#14)
-    recon = load_object_file(args.reconstruction, role="reconstruction")
+    recon = load_object_file(args.reconstruction, role="reconstruction", extra=("probe", "positions", "weight"))
     consistency = _consistency(args, recon)
     if args.truth is None:
         return _consistency_only(args, consistency)

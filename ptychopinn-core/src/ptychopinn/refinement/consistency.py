@@ -56,7 +56,7 @@ def data_consistency(problem: RefinementProblem, state: RefinementState, *, chun
     for first in range(0, problem.n_patterns, chunk):
         idx = np.arange(first, min(first + chunk, problem.n_patterns))
         predicted = reference.predicted_amplitudes(state, idx, shifted=False)
-        k = reference.counts[idx]
+        k = reference.counts(idx)
         measured = np.sqrt(k)
         lam = predicted**2
         terms = lam - k * np.log(lam + LOG_EPS) - (k - xlogy(k, k))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -120,9 +120,6 @@ class RefinementResult:
     report: RefinementReport
     """What happened."""
 
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Free-form additions (e.g. data consistency) made by callers."""
-
 
 _STAGE_GAIN_FRACTION = 0.1
 """A coarse stage also ends when a sweep gains less than this fraction of the stage's best sweep
@@ -152,11 +149,11 @@ def split_holdout(n_patterns: int, fraction: float, seed: int) -> tuple[np.ndarr
 
 def fit_object_scale(reference: NumpyRefinementOperator, state: RefinementState, *, chunk: int = 256) -> float:
     """Poisson maximum-likelihood global intensity scale: ``s^2 = sum k / sum |F(P E(O))|^2``."""
-    predicted = 0.0
-    measured = float(np.sum(reference.counts))
+    predicted = measured = 0.0
     for first in range(0, reference.problem.n_patterns, chunk):
         idx = np.arange(first, min(first + chunk, reference.problem.n_patterns))
         predicted += float(np.sum(reference.predicted_amplitudes(state, idx, shifted=False) ** 2))
+        measured += float(np.sum(reference.counts(idx)))
     return math.sqrt(measured / predicted) if predicted > 0 and measured > 0 else 1.0
 
 
@@ -267,14 +264,15 @@ def refine(
     rng = np.random.default_rng(config.seed + 1)
     sweeper = _Sweeper(op, reference, config, measured)
     start_state = state.copy()
-    best_state, best_it = state.copy(), 0
+    best_state, best_it = start_state, 0  # never changed in place: improvements store copies
     best_loss = mean_loss(reference, state, hold)
     held: list[float] = [best_loss]
     trained: list[float] = []
     stopped_by = "max_iterations"
     it = 0
     velocity: np.ndarray | None = None
-    sigmas = smoothing_schedule(config) if hold.size else (config.smoothing_px if not config.coarse_to_fine else 0.0,)
+    # without held-out patterns nothing decides when a stage ends: run the last (finest) stage only
+    sigmas = smoothing_schedule(config) if hold.size else smoothing_schedule(config)[-1:]
     stage, last_improvement, best_sigma, stage_gain = 0, 0, sigmas[0], 0.0
     sweeper.sigma = sigmas[0]
     for it in range(1, config.max_iterations + 1):
@@ -318,7 +316,7 @@ def refine(
                 continue
             stopped_by = "held-out"
             break
-    state = best_state if best_it > 0 else start_state
+    state = best_state
     if config.final_pass and best_it > 0:
         sweeper.run(state, everything, rng, update_object=True, probe=config.refine_probe,
                     positions=config.refine_positions)

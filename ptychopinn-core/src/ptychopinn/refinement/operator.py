@@ -85,14 +85,7 @@ class NumpyRefinementOperator:
 
     def __init__(self, problem: RefinementProblem) -> None:
         self.problem = problem
-        N = problem.N
-        amps = np.asarray(problem.amplitudes, dtype=np.float64)
-        # counts in the unshifted FFT layout: far_field = fftshift(fft2), so compare fft2 with ifftshift(k)
-        self._counts = np.fft.ifftshift(amps * amps, axes=(-2, -1))
-        from scipy.special import xlogy
-
-        self._saturated = self._counts - xlogy(self._counts, self._counts)  # k - k log k: the loss's offset
-        self._ar = np.arange(N + 1)
+        self._ar = np.arange(problem.N + 1)
 
     # -- geometry --------------------------------------------------------------------------
     def _geometry(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -154,24 +147,30 @@ class NumpyRefinementOperator:
     def predicted_amplitudes(self, state: RefinementState, indices: np.ndarray, *, shifted: bool = True
                              ) -> np.ndarray:
         """(B, N, N) float64 predicted amplitudes ``|far_field(P E_m(O))|``: in the stored layout
-        (``shifted``), or in the unshifted FFT layout of :attr:`counts`."""
+        (``shifted``), or in the unshifted FFT layout of :meth:`counts`."""
         rows, cols, frac = self._geometry(state.positions[indices])
         patches = self.bilinear(self.windows(state.object, rows, cols), frac)
         amplitude = np.abs(_fft(state.probe * patches))
         return np.fft.fftshift(amplitude, axes=(-2, -1)) if shifted else amplitude
 
-    @property
-    def counts(self) -> np.ndarray:
-        """(M, N, N) float64 measured counts in the unshifted FFT layout (``ifftshift`` of amplitude**2)."""
-        return self._counts
+    def counts(self, indices: np.ndarray) -> np.ndarray:
+        """(B, N, N) float64 measured counts of the patterns ``indices`` in the unshifted FFT layout
+        (``ifftshift`` of amplitude**2: far_field = fftshift(fft2), so fft2 is compared with these).
+
+        Read per batch, so the operator holds no copy of the stack (a memory map stays one).
+        """
+        amps = np.asarray(self.problem.amplitudes[indices], dtype=np.float64)
+        return np.fft.ifftshift(amps * amps, axes=(-2, -1))
 
     def pattern_losses(self, state: RefinementState, indices: np.ndarray) -> np.ndarray:
         """(B,) float64 exact Poisson half-deviance per pixel of each pattern (the training loss)."""
+        from scipy.special import xlogy
+
         from ptychopinn.physics.losses import LOG_EPS
 
         lam = self.predicted_amplitudes(state, indices, shifted=False) ** 2
-        k = self._counts[indices]
-        terms = lam - k * np.log(lam + LOG_EPS) - self._saturated[indices]
+        k = self.counts(indices)
+        terms = lam - k * np.log(lam + LOG_EPS) - (k - xlogy(k, k))
         return np.asarray(terms.reshape(len(indices), -1).mean(axis=1), dtype=np.float64)
 
     def gradients(
@@ -184,7 +183,7 @@ class NumpyRefinementOperator:
         psi = state.probe * patches
         field = _fft(psi)
         a = np.abs(field)
-        h, dh = robust_half_deviance(a, self._counts[indices])
+        h, dh = robust_half_deviance(a, self.counts(indices))
         with np.errstate(divide="ignore", invalid="ignore"):
             phase = np.where(a > 0, field / np.where(a > 0, a, 1.0), 0.0)
         g_psi = _ifft(0.5 * dh * phase)
@@ -203,11 +202,15 @@ class NumpyRefinementOperator:
                               position_gradient=g_pos)
 
     # -- step normalisers (core's job for every backend) -------------------------------------
-    def object_illumination(self, probe: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """(H, W) float64 ``sum_m E_m^T |P|^2`` over the given positions."""
-        rows, cols, frac = self._geometry(positions)
-        intensity = np.broadcast_to(np.abs(probe) ** 2, (positions.shape[0], *probe.shape))
-        return self.scatter(self.bilinear_adjoint(intensity, frac), rows, cols, real=True)
+    def object_illumination(self, probe: np.ndarray, positions: np.ndarray, *, chunk: int = 256) -> np.ndarray:
+        """(H, W) float64 ``sum_m E_m^T |P|^2`` over the given positions (``chunk`` at a time)."""
+        out = np.zeros(self.problem.canvas.shape, dtype=np.float64)
+        intensity = np.abs(probe) ** 2
+        for first in range(0, positions.shape[0], chunk):
+            rows, cols, frac = self._geometry(positions[first : first + chunk])
+            windows = self.bilinear_adjoint(np.broadcast_to(intensity, (rows.size, *probe.shape)), frac)
+            out += self.scatter(windows, rows, cols, real=True)
+        return out
 
     def probe_illumination(self, state: RefinementState, indices: np.ndarray) -> np.ndarray:
         """(N, N) float64 ``sum_m |E_m(O)|^2`` over the batch."""

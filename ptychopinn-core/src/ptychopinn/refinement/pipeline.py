@@ -163,17 +163,15 @@ def object_consistency(
     """
     import dataclasses
 
-    config = RefinementConfig()
+    config, pos = RefinementConfig(), None
     if positions is not None:
         pos = np.asarray(positions, dtype=np.float64)
         if pos.shape != scan.positions.shape:
             raise ValueError(f"positions: expected shape {scan.positions.shape} like the scan's, found {pos.shape}")
         moved = float(np.abs(pos - scan.positions).max()) if pos.size else 0.0
         # the canvas stays the one of the measured positions, widened by the largest change
-        config = RefinementConfig(refine_positions=True, max_position_shift_px=min(64.0, np.ceil(moved)))
-        scan_for_canvas = scan
-        problem, state = initial_state(scan_for_canvas, stitched, config, probe=probe)
-        state = dataclasses.replace(state, positions=pos.copy())
-        return _scaled_consistency(problem, state)
+        config = RefinementConfig(refine_positions=True, max_position_shift_px=min(64.0, float(np.ceil(moved))))
     problem, state = initial_state(scan, stitched, config, probe=probe)
+    if pos is not None:
+        state = dataclasses.replace(state, positions=pos.copy())
     return _scaled_consistency(problem, state)

@@ -59,7 +59,7 @@ def initial_state(
     if start is not None:
         valid = np.asarray(start.valid, dtype=bool)
         known = (np.asarray(start.weight) > 0) if np.shape(start.weight) == valid.shape else valid
-        known = known & (np.abs(start.object) > 0) | valid
+        known = (known & (np.abs(start.object) > 0)) | valid
         source = np.asarray(start.object, dtype=np.complex128)
         fill = float(np.median(np.abs(source[valid]))) if valid.any() else 1.0
         source = np.where(known, source, fill)

@@ -1,17 +1,33 @@
-"""The backend hook specification (pluggy project ``ptychopinn``).
+"""The backend hook specification, API 2.0 (pluggy project ``ptychopinn``).
 
 A backend is a *plugin module* registered under the entry-point group
 ``ptychopinn.backends``; the entry-point name is the canonical backend name. The module
 imports no ML framework at import time (only ``ptychopinn``) and defines the hook
 implementations below, decorated with :data:`hookimpl`. Core registers it with a plugin
 manager of its own (so pluggy validates the signatures) and calls the hooks of that one
-backend only. Every hook is ``firstresult``. ``ptychopinn_reassemble``,
-``ptychopinn_physics_forward`` and ``ptychopinn_refinement_operator`` (API 1.1) are optional;
-the others are required.
+backend only. Every hook is ``firstresult``.
 
-Only numpy arrays and frozen dataclasses cross the boundary: see
-:mod:`ptychopinn.results`. ``options`` is a backend-owned options dataclass, a plain
-mapping read from a configuration file, or None; core passes it through untouched.
+A backend declares its **capabilities** in :class:`~ptychopinn.plugins.info.BackendInfo`
+and implements exactly the hooks they need (core checks this when it loads the plugin):
+
+=================== =====================================
+capability          hook
+=================== =====================================
+``train``           ``ptychopinn_train``
+``infer``           ``ptychopinn_build_predictor``
+``refine``          ``ptychopinn_refinement_operator``
+``physics_forward`` ``ptychopinn_physics_forward``
+``export``          ``ptychopinn_export``
+=================== =====================================
+
+``ptychopinn_backend_info`` is required; ``ptychopinn_resolve_options`` is optional (without
+it the backend takes no options). Core owns everything framework-free: the architecture
+(:mod:`ptychopinn.architecture`), bundle save/load, batching and caching of predictors,
+stitching, compatibility checks and ``reconstruction.npz``.
+
+Only numpy arrays and frozen dataclasses cross the boundary (:mod:`ptychopinn.results`).
+``options`` passed to a hook is always what the backend's own ``ptychopinn_resolve_options``
+returned (or None when it has no such hook).
 """
 
 from __future__ import annotations
@@ -21,23 +37,32 @@ from pathlib import Path
 import numpy as np
 import pluggy
 
-from ptychopinn.config.inference import InferenceConfig
 from ptychopinn.config.model import ModelConfig
 from ptychopinn.config.training import TrainingConfig
-from ptychopinn.data.grouped import GroupedScan
 from ptychopinn.plugins.info import BackendInfo
+from ptychopinn.plugins.predictor import Predictor
 from ptychopinn.refinement.problem import RefinementProblem
-from ptychopinn.results import CanvasSpec, PatchPrediction, StitchedObject, TrainedModel, TrainingData
+from ptychopinn.results import TrainedModel, TrainingData
 
 PROJECT_NAME = "ptychopinn"
-BACKEND_API_VERSION: tuple[int, int] = (1, 1)
+BACKEND_API_VERSION: tuple[int, int] = (2, 0)
 """The backend API this core drives: a backend is compatible when its major version is
-equal and its minor version is <= this minor version."""
+equal and its minor version is <= this minor version. 1.x plugins are refused with an
+error naming both versions."""
+
+CAPABILITY_HOOKS: dict[str, str] = {
+    "train": "ptychopinn_train",
+    "infer": "ptychopinn_build_predictor",
+    "refine": "ptychopinn_refinement_operator",
+    "physics_forward": "ptychopinn_physics_forward",
+    "export": "ptychopinn_export",
+}
+"""Capability -> the hook a backend declaring it must implement."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-__all__ = ["BACKEND_API_VERSION", "PROJECT_NAME", "BackendSpec", "hookimpl", "hookspec"]
+__all__ = ["BACKEND_API_VERSION", "CAPABILITY_HOOKS", "PROJECT_NAME", "BackendSpec", "hookimpl", "hookspec"]
 
 
 class BackendSpec:
@@ -45,9 +70,30 @@ class BackendSpec:
 
     @hookspec(firstresult=True)
     def ptychopinn_backend_info(self) -> BackendInfo:  # type: ignore[empty-body]
-        """Describe the backend: canonical name and the backend API version it implements.
+        """Describe the backend: canonical name, backend API version, capabilities.
 
         Must not import the framework.
+        """
+
+    @hookspec(firstresult=True)
+    def ptychopinn_resolve_options(self, options: object | None) -> object:
+        """Optional: validate and resolve this backend's options.
+
+        Parameters
+        ----------
+        options : the backend's options dataclass, a plain mapping read from a
+            configuration file (``[backend_options]``), or None for the defaults.
+
+        Returns
+        -------
+        The backend's frozen options dataclass. Core calls this once, when the backend is
+        selected with options, and passes the result to every other hook.
+
+        Raises
+        ------
+        ConfigError
+            Naming the unknown or invalid key. Core itself refuses another backend's
+            options dataclass before calling this hook.
         """
 
     @hookspec(firstresult=True)
@@ -70,57 +116,28 @@ class BackendSpec:
         Returns
         -------
         TrainedModel
-            With ``backend`` set to this backend and ``training_summary`` filled in.
+            With ``backend`` set to this backend and ``training_summary`` filled in; weights
+            are the canonical arrays of :func:`ptychopinn.architecture.expected_shapes`.
         """
 
     @hookspec(firstresult=True)
-    def ptychopinn_save(self, model: TrainedModel, path: Path) -> Path:  # type: ignore[empty-body]
-        """Write ``model`` as a core model bundle at ``path`` (atomically); return the path."""
+    def ptychopinn_build_predictor(self, model: TrainedModel, options: object | None) -> Predictor:  # type: ignore[empty-body]
+        """Build the network of ``model`` (architecture ``model.model_config``) for inference.
 
-    @hookspec(firstresult=True)
-    def ptychopinn_load(self, path: Path, options: object | None) -> TrainedModel:  # type: ignore[empty-body]
-        """Read a core model bundle (never unpickling) and return the model for this backend."""
-
-    @hookspec(firstresult=True)
-    def ptychopinn_infer(  # type: ignore[empty-body]
-        self,
-        model: TrainedModel,
-        data: GroupedScan,
-        config: InferenceConfig,
-        options: object | None,
-    ) -> PatchPrediction:
-        """Predict one object patch per group.
-
-        Parameters
-        ----------
-        model : TrainedModel
-        data : GroupedScan
-            Groups to reconstruct (stored amplitudes). The backend always scales them with
-            ``model.normalisation.network_scale``; core implements
-            ``InferenceConfig.normalisation="data"`` by passing a copy of the model whose
-            normalisation was estimated on the whole scan (``dataclasses.replace``, same
-            ``weights`` mapping object, so a backend may cache its built network by
-            ``id(model.weights)``). Core calls ``infer`` chunk by chunk for large scans.
-        config : InferenceConfig
-        options : backend options or None
+        Core has already validated ``model.weights`` against the architecture and caches the
+        returned predictor per (model, options): build once, run many batches.
 
         Returns
         -------
-        PatchPrediction
-            ``patches`` (B, N, N) complex64 and ``positions`` = ``data.centres``.
+        Predictor
+            See :class:`ptychopinn.plugins.predictor.Predictor`.
         """
 
     @hookspec(firstresult=True)
-    def ptychopinn_reassemble(  # type: ignore[empty-body]
-        self,
-        prediction: PatchPrediction,
-        probe: np.ndarray,
-        config: InferenceConfig,
-        canvas: CanvasSpec | None,
-    ) -> StitchedObject | None:
-        """Stitch patches onto the object canvas; return None to use core's numpy stitcher.
+    def ptychopinn_export(self, model: TrainedModel, path: Path, options: object | None) -> Path:  # type: ignore[empty-body]
+        """Write ``model``'s network in this backend's deployment format at ``path`` (atomically).
 
-        Must agree with :func:`ptychopinn.stitching.reassemble` (the reference).
+        ``ptychopinn export`` calls it. Returns the path written.
         """
 
     @hookspec(firstresult=True)

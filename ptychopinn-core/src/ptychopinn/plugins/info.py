@@ -23,6 +23,11 @@ class BackendInfo:
     description: str = ""
     """One line for ``ptychopinn backends``."""
 
+    capabilities: frozenset[str] = frozenset({"train", "infer"})
+    """What the backend can do (API 2.0): any of ``train``, ``infer``, ``refine``,
+    ``physics_forward``, ``export`` (:data:`ptychopinn.plugins.hookspecs.CAPABILITY_HOOKS`).
+    Core checks that the matching hooks are implemented when it loads the plugin."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class BackendStatus:

@@ -11,6 +11,8 @@ ModelType = Literal["pinn", "supervised"]
 AmpActivation = Literal["sigmoid", "swish", "softplus", "relu"]
 
 SUPPORTED_PATCH_SIZES: tuple[int, ...] = (64, 128, 256)
+ARCHITECTURES: tuple[str, ...] = ("published", "fast")
+"""Architectures core knows (:mod:`ptychopinn.architecture`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,6 +25,10 @@ class ModelConfig:
 
     N: int = 64
     """Patch (and diffraction pattern) side in pixels; one of 64, 128, 256."""
+
+    architecture: str = "published"
+    """Network architecture: ``"published"`` (the original PtychoPINN CNN, ~1.6 GFLOP per
+    pattern at N=64, n=2) or ``"fast"`` (cost-aware, ~0.2 GFLOP); see ``docs/architecture-model.md``."""
 
     gridsize: int = 1
     """Side of the group of neighbouring patterns a sample holds; C = gridsize**2 patterns."""
@@ -62,6 +68,7 @@ class ModelConfig:
         owner = "ModelConfig"
         check_int(owner, "N", self.N)
         check_choice(owner, "N", self.N, SUPPORTED_PATCH_SIZES)
+        check_choice(owner, "architecture", self.architecture, ARCHITECTURES)
         check_int(owner, "gridsize", self.gridsize, minimum=1)
         check_int(owner, "n_filters_scale", self.n_filters_scale, minimum=1)
         check_choice(owner, "model_type", self.model_type, ("pinn", "supervised"))

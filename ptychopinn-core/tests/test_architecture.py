@@ -22,13 +22,13 @@ from ptychopinn.errors import BundleError, ConfigError
 def _direct_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1, groups: int = 1) -> np.ndarray:
     """Loop-based cross-correlation with symmetric zero padding (k - 1) // 2."""
     B, C, H, W = x.shape
-    O, Cg, k, _ = w.shape
+    n_out, Cg, k, _ = w.shape
     p = (k - 1) // 2
     xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (p, p), (p, p)))
     OH, OW = (H + 2 * p - k) // stride + 1, (W + 2 * p - k) // stride + 1
-    out = np.zeros((B, O, OH, OW))
-    per_group = O // groups
-    for o in range(O):
+    out = np.zeros((B, n_out, OH, OW))
+    per_group = n_out // groups
+    for o in range(n_out):
         g = o // per_group
         for i in range(OH):
             for j in range(OW):
@@ -107,7 +107,7 @@ def test_costs() -> None:
     # hand count (multiply-accumulates) of the documented layers at N=64, n=2
     macs = 9 * (
         4096 * (1 * 64 + 64 * 64) + 1024 * (64 * 128 + 128 * 128) + 256 * (128 * 256 + 256 * 256)
-        + 2 * (256 * (256 * 128 + 128 * 128) + 1024 * (128 * 64 + 64 * 64))
+        + 2 * (64 * (256 * 128 + 128 * 128) + 256 * (128 * 64 + 64 * 64))
         + 2 * (1024 * 60 + 1024 * (4 * 64 + 64 * 64) + 4096 * 64)
     )
     assert published.flops == 2 * macs

@@ -3,8 +3,7 @@
 Importing this package does not import torch; the heavy modules are imported on use.
 """
 
+from ptychopinn_torch._version import __version__
 from ptychopinn_torch.options import TorchOptions
-
-__version__ = "0.1.0"
 
 __all__ = ["TorchOptions", "__version__"]

@@ -17,33 +17,27 @@ __all__ = ["GroupDataset", "PtychoDataModule"]
 
 
 class GroupDataset(Dataset):
-    """One item per group: network input, offsets and (supervised) ground-truth patches.
+    """One item per group, read with :class:`~ptychopinn.data.GroupedScan`'s batch methods.
 
     Item: ``{"x": (C, N, N) float32 network units, "offsets": (C, 2) float32 (dx, dy),
-    ["truth": (C, N, N) complex64]}``.
+    ["truth": (C, N, N) complex64]}``. Core checked beforehand that a supervised model's groups
+    carry ground truth (:func:`ptychopinn.config.compatibility.check_compatible`).
     """
 
     def __init__(self, grouped: GroupedScan, *, network_scale: float, with_truth: bool = False) -> None:
         self.grouped = grouped
         self.scale = np.float32(network_scale)
         self.with_truth = with_truth
-        if with_truth and grouped.ground_truth is None:
-            from ptychopinn.errors import ScanDataError
-
-            raise ScanDataError(
-                "model_type 'supervised' needs ground-truth object patches: the scan has no 'objectGuess' "
-                "(group it with with_ground_truth=True)"
-            )
 
     def __len__(self) -> int:
         return self.grouped.n_groups
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         g = self.grouped
-        x = np.asarray(g.diffraction[g.indices[i]], dtype=np.float32) * self.scale
+        x = g.batch_diffraction(i, i + 1)[0] * self.scale
         item = {"x": torch.from_numpy(x), "offsets": torch.from_numpy(g.offsets[i].astype(np.float32))}
         if self.with_truth:
-            item["truth"] = torch.from_numpy(np.asarray(g.ground_truth[g.indices[i]], dtype=np.complex64))
+            item["truth"] = torch.from_numpy(g.batch_ground_truth(i, i + 1)[0])
         return item
 
 

@@ -1,168 +1,173 @@
-"""The PtychoPINN encoder/decoder CNN (``docs/architecture-model.md``), channels-first.
+"""The network of any architecture: a torch interpreter of core's graph (``docs/architecture-model.md``).
 
-Module attribute names are chosen so that ``state_dict()`` keys *are* the canonical weight
-names of the architecture document (``encoder.0.conv0.weight`` ...), and torch's
-``Conv2d`` kernel layout ``(out, in, kh, kw)`` *is* the canonical OIHW layout. The
-physics scale ``physics.log_scale`` lives in :class:`PhysicsScale`.
+:func:`ptychopinn.architecture.architecture_graph` describes the network as a list of 11 kinds
+of operations on named tensors; :class:`GraphNetwork` builds one ``nn.Conv2d`` per ``conv``
+node and runs the nodes in order. The convolutions are nested in ``nn.ModuleDict`` s by the
+dots of their canonical names, so ``state_dict()`` keys *are* the canonical weight names
+(``encoder.0.conv0.weight`` ...) and torch's ``(out, in / groups, kh, kw)`` kernels *are* the
+canonical OIHW layout; ``physics.log_scale`` lives in :class:`PhysicsScale`. Parameters and
+activations are kept channels-last (NHWC), the layout oneDNN (CPU) and cuDNN run without copies.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ptychopinn.architecture import OPS, Graph, Node, architecture_graph, init_weights
 from ptychopinn.config import ModelConfig
 
-__all__ = ["PtychoPINNNet", "PhysicsScale", "encoder_widths", "decoder_widths"]
+__all__ = ["GraphNetwork", "PhysicsScale", "build_network"]
 
-BORDER_CHANNELS = 4
-"""Decoder channels reserved for the low-resolution border branch (``probe_big``)."""
-
-
-def encoder_widths(N: int, n: int) -> list[int]:
-    """Encoder block widths from the input: N=64 -> 32n, 64n, 128n; each N doubling adds one block."""
-    n_blocks = int(round(math.log2(N))) - 3
-    return [n * 128 // 2 ** (n_blocks - 1 - i) for i in range(n_blocks)]
-
-
-def decoder_widths(N: int, n: int) -> list[int]:
-    """Decoder block widths from the bottleneck: N=64 -> 64n, 32n; N=128 -> 128n, 64n, 32n."""
-    n_blocks = int(round(math.log2(N))) - 4
-    return [n * 32 * 2 ** (n_blocks - 1 - j) for j in range(n_blocks)]
-
-
-class ConvBlock(nn.Module):
-    """conv3x3(f) -> ReLU -> conv3x3(f) -> ReLU (same padding, bias)."""
-
-    def __init__(self, c_in: int, f: int) -> None:
-        super().__init__()
-        self.conv0 = nn.Conv2d(c_in, f, 3, padding=1)
-        self.conv1 = nn.Conv2d(f, f, 3, padding=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.conv1(F.relu(self.conv0(x))))
-
-
-class UpBranch(nn.Module):
-    """ConvBlock(f) -> nearest upsample x2 -> conv3x3(c_out) (border / full-resolution heads)."""
-
-    def __init__(self, c_in: int, f: int, c_out: int) -> None:
-        super().__init__()
-        self.conv0 = nn.Conv2d(c_in, f, 3, padding=1)
-        self.conv1 = nn.Conv2d(f, f, 3, padding=1)
-        self.out = nn.Conv2d(f, c_out, 3, padding=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.conv1(F.relu(self.conv0(x))))
-        return self.out(F.interpolate(x, scale_factor=2, mode="nearest"))
-
-
-def amp_activation(name: str, x: torch.Tensor) -> torch.Tensor:
-    """The amplitude activation of :class:`ModelConfig` (sigmoid, swish, softplus, relu)."""
-    if name == "sigmoid":
-        return torch.sigmoid(x)
-    if name == "swish":
-        return F.silu(x)
-    if name == "softplus":
-        return F.softplus(x)
-    if name == "relu":
-        return F.relu(x)
-    raise ValueError(f"unknown amp_activation {name!r}")
-
-
-class Head(nn.Module):
-    """One output head (amplitude or phase): (B, 32n, N/2, N/2) -> (B, C_out, N, N)."""
-
-    def __init__(self, cfg: ModelConfig, c_in: int, c_out: int, activation: str) -> None:
-        super().__init__()
-        N, n = cfg.N, cfg.n_filters_scale
-        self.activation = activation
-        self.pad_object = cfg.pad_object
-        self.probe_big = cfg.probe_big
-        self.N = N
-        if cfg.pad_object:
-            self.central = nn.Conv2d(c_in - BORDER_CHANNELS, c_out, 3, padding=1)
-            if cfg.probe_big:
-                self.border = UpBranch(BORDER_CHANNELS, 2048 // N * n, c_out)
-                mask = torch.ones(N, N)
-                lo = N // 4
-                mask[lo : lo + N // 2, lo : lo + N // 2] = 0
-                self.register_buffer("border_mask", mask, persistent=False)
-        else:
-            self.full = UpBranch(c_in, 32 * n, c_out)
-
-    def _act(self, x: torch.Tensor) -> torch.Tensor:
-        if self.activation == "phase":
-            return math.pi * torch.tanh(x)
-        return amp_activation(self.activation, x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.pad_object:
-            return self._act(self.full(x))
-        q = self.N // 4
-        out = F.pad(self._act(self.central(x[:, : x.shape[1] - BORDER_CHANNELS])), (q, q, q, q))
-        if self.probe_big:
-            out = out + F.silu(self.border(x[:, x.shape[1] - BORDER_CHANNELS :])) * self.border_mask
-        return out
+_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": F.relu,
+    "silu": F.silu,
+    "sigmoid": torch.sigmoid,
+    "softplus": F.softplus,
+    "pi_tanh": lambda x: math.pi * torch.tanh(x),
+    "identity": lambda x: x,
+}
 
 
 class PhysicsScale(nn.Module):
-    """Holds ``physics.log_scale`` (scalar w; predicted amplitude x exp(w))."""
+    """Holds ``physics.log_scale``: the scalar w, predicted amplitude x exp(w)."""
 
     def __init__(self, trainable: bool) -> None:
         super().__init__()
         self.log_scale = nn.Parameter(torch.zeros(()), requires_grad=trainable)
 
 
-class PtychoPINNNet(nn.Module):
-    """Encoder, amplitude and phase decoders and heads; diffraction (B, C, N, N) -> object.
+def _conv_module(node: Node) -> nn.Conv2d:
+    """The ``nn.Conv2d`` of a ``conv`` node: symmetric zero padding ``(k - 1) // 2``, bias."""
+    return nn.Conv2d(
+        node.in_channels,
+        node.out_channels,
+        node.kernel,
+        stride=node.stride,
+        padding=(node.kernel - 1) // 2,
+        groups=node.groups,
+        bias=True,
+    )
 
-    ``forward`` returns the complex object patches ``(B, C_out, N, N)`` complex64 with
-    ``C_out = C`` when ``object_big`` else 1. Weights start Glorot-uniform with zero bias.
+
+class GraphNetwork(nn.Module):
+    """The network a :class:`~ptychopinn.architecture.Graph` describes.
+
+    ``forward`` maps diffraction amplitudes in network units ``(B, C, N, N)`` float to the
+    complex object patches ``amp * exp(i * phase)`` ``(B, C_out, N, N)`` complex64 (before
+    the physics), exactly as :func:`ptychopinn.architecture.run_graph` does in numpy.
+
+    Parameters
+    ----------
+    graph : Graph
+        The architecture (every op of :data:`ptychopinn.architecture.OPS` is supported).
+    log_scale_trainable : bool
+        Whether ``physics.log_scale`` is a trainable parameter.
     """
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, graph: Graph, *, log_scale_trainable: bool = False) -> None:
         super().__init__()
-        self.cfg = cfg
-        N, n, C = cfg.N, cfg.n_filters_scale, cfg.channels
-        c_out = C if cfg.object_big else 1
-        widths = encoder_widths(N, n)
-        self.encoder = nn.ModuleList()
-        c = C
-        for f in widths:
-            self.encoder.append(ConvBlock(c, f))
-            c = f
-        self.decoder_amp = nn.ModuleList()
-        self.decoder_phase = nn.ModuleList()
-        for stack in (self.decoder_amp, self.decoder_phase):
-            c = widths[-1]
-            for f in decoder_widths(N, n):
-                stack.append(ConvBlock(c, f))
-                c = f
-        self.head_amp = Head(cfg, 32 * n, c_out, cfg.amp_activation)
-        self.head_phase = Head(cfg, 32 * n, c_out, "phase")
-        self.physics = PhysicsScale(cfg.intensity_scale_trainable)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.xavier_uniform_(m.weight)
-                nn.init.zeros_(m.bias)
-        # NHWC kernels: oneDNN (CPU) and cuDNN run NHWC convolutions without layout copies.
+        self.graph = graph
+        unknown = sorted({node.op for node in graph.nodes} - set(OPS))
+        if unknown:
+            raise ValueError(f"the architecture graph uses unknown op(s) {unknown}; this backend knows {list(OPS)}")
+        self.convs: dict[str, nn.Conv2d] = {}
+        for node in graph.convs():
+            self._place(node.name, _conv_module(node))
+        self.physics = PhysicsScale(log_scale_trainable)
+        for key, values in graph.constants.items():  # mask maps: not weights, not in state_dict()
+            self.register_buffer(f"constant_{key}", torch.from_numpy(np.asarray(values, np.float32)), persistent=False)
+        last_use = {name: i for i, node in enumerate(graph.nodes) for name in node.inputs}
+        keep = {graph.amp, graph.phase}
+        self._free = [
+            tuple(name for name in node.inputs if last_use[name] == i and name not in keep)
+            for i, node in enumerate(graph.nodes)
+        ]
         self.to(memory_format=torch.channels_last)
 
+    def _place(self, name: str, conv: nn.Conv2d) -> None:
+        """Nest ``conv`` under ``ModuleDict`` s along the dots of ``name`` (state_dict key = name)."""
+        *path, leaf = name.split(".")
+        parent: nn.Module = self
+        for part in path:
+            child = parent._modules.get(part)
+            if child is None:
+                child = nn.ModuleDict()
+                parent.add_module(part, child)
+            elif not isinstance(child, nn.ModuleDict):
+                raise ValueError(f"conv {name!r}: {part!r} is already a convolution, not a group of them")
+            parent = child
+        if leaf in parent._modules or (parent is self and leaf in ("physics", "graph", "convs")):
+            raise ValueError(f"conv {name!r} is defined twice or clashes with another name")
+        parent.add_module(leaf, conv)
+        self.convs[name] = conv
+
+    def _run(self, node: Node, args: list[torch.Tensor]) -> torch.Tensor:
+        x = args[0]
+        op = node.op
+        if op == "conv":
+            return self.convs[node.name](x)
+        if op == "act":
+            return _ACTIVATIONS[node.kind](x)
+        if op == "maxpool":
+            return F.max_pool2d(x, 2)
+        if op == "upsample":
+            return F.interpolate(x, scale_factor=2, mode="nearest")
+        if op == "space_to_depth":
+            return F.pixel_unshuffle(x, 2)
+        if op == "depth_to_space":
+            return F.pixel_shuffle(x, 2)
+        if op == "slice":
+            return x[:, node.start : node.stop]
+        if op == "pad":
+            a = node.amount
+            return F.pad(x, (a, a, a, a))
+        if op == "mask":
+            return x * getattr(self, f"constant_{node.constant}")
+        if op == "add":
+            return x + args[1]
+        return torch.cat(args, dim=1)  # concat (ops were checked in __init__)
+
+    def amplitude_and_phase(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The graph's two outputs, ``(B, C_out, N, N)`` each, in the compute dtype."""
+        tensors: dict[str, torch.Tensor] = {self.graph.input: x.contiguous(memory_format=torch.channels_last)}
+        for node, free in zip(self.graph.nodes, self._free):
+            tensors[node.output] = self._run(node, [tensors[name] for name in node.inputs])
+            for name in free:  # drop intermediates at their last use (inference memory ~ widest layer)
+                del tensors[name]
+        return tensors[self.graph.amp], tensors[self.graph.phase]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Diffraction amplitudes in network units (B, C, N, N) float -> object (B, C_out, N, N) complex64."""
-        x = x.contiguous(memory_format=torch.channels_last)  # oneDNN / cuDNN fast path; same numbers
-        for block in self.encoder:
-            x = F.max_pool2d(block(x), 2)
-        a = x
-        for block in self.decoder_amp:
-            a = F.interpolate(block(a), scale_factor=2, mode="nearest")
-        p = x
-        for block in self.decoder_phase:
-            p = F.interpolate(block(p), scale_factor=2, mode="nearest")
-        amp = self.head_amp(a).float()
-        phase = self.head_phase(p).float()
+        """Diffraction (B, C, N, N) float, network units -> object patches (B, C_out, N, N) complex64."""
+        amp, phase = self.amplitude_and_phase(x)
+        amp, phase = amp.float(), phase.float()
         return torch.complex(amp * torch.cos(phase), amp * torch.sin(phase))
+
+
+def build_network(
+    config: ModelConfig, *, seed: int = 0, weights: Mapping[str, np.ndarray] | None = None
+) -> GraphNetwork:
+    """The network of ``config`` (any architecture) on the CPU, channels-last, in training mode.
+
+    Parameters
+    ----------
+    config : ModelConfig
+        Architecture (``config.architecture``) and sizes; ``physics.log_scale`` is trainable iff
+        ``config.intensity_scale_trainable``.
+    seed : int
+        Seed of core's initialisation (:func:`ptychopinn.architecture.init_weights`: Glorot-uniform
+        kernels, zero biases, w = 0), so every backend starts from the same weights.
+    weights : mapping, optional
+        Canonical weights to load instead (validated by core beforehand; see
+        :func:`ptychopinn_torch.weights.load_network_weights`).
+    """
+    from ptychopinn_torch.weights import load_network_weights
+
+    net = GraphNetwork(architecture_graph(config), log_scale_trainable=config.intensity_scale_trainable)
+    load_network_weights(net, init_weights(config, seed=seed) if weights is None else weights)
+    return net

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ptychopinn.errors import ConfigError
 
@@ -23,6 +23,9 @@ __all__ = ["TorchOptions", "resolve_options"]
 @dataclass(frozen=True, kw_only=True)
 class TorchOptions:
     """How the PyTorch backend runs (training and inference)."""
+
+    backend: ClassVar[str] = "pytorch"
+    """The backend these options belong to (core refuses them for another backend)."""
 
     accelerator: str = "auto"
     """``lightning.Trainer(accelerator=...)``: ``"auto"``, ``"cpu"``, ``"gpu"``, ``"cuda"``, ``"mps"``."""
@@ -47,7 +50,9 @@ class TorchOptions:
     """Show Lightning's progress bar while training."""
 
     num_threads: int | None = None
-    """``torch.set_num_threads`` for this process (None: leave torch's default)."""
+    """CPU threads (``torch.set_num_threads``) while training, predicting or refining; the previous
+    count is restored afterwards. None: torch's default, except refinement on a CPU, which runs
+    single-threaded (its minibatch ops are small)."""
 
     num_workers: int = 0
     """DataLoader worker processes."""
@@ -57,12 +62,12 @@ class TorchOptions:
     removed after training (the history is returned in the training summary anyway)."""
 
     inference_device: str | None = None
-    """torch device for ``infer`` (``"cpu"``, ``"cuda:0"``); None = CUDA when available and
-    ``accelerator`` allows it, else CPU."""
+    """torch device of the predictor and the refinement operator (``"cpu"``, ``"cuda:0"``);
+    None = CUDA when available and ``accelerator`` allows it, else CPU."""
 
     inference_chunk_size: int | None = 16
-    """Groups per network call of ``infer`` on a CPU, whatever ``InferenceConfig.batch_size``
-    (which then only sets how many groups are read at a time). Larger calls make every
+    """Groups per network call of the predictor on a CPU, whatever ``InferenceConfig.batch_size``
+    (which then only sets how many groups core hands over at a time). Larger calls make every
     activation tensor outgrow the CPU caches (≈ 270 MB at 256 groups, width 2): at 1 thread,
     256 groups per call ran 1.44x slower than 16 (``benchmarks/results/torch_infer_chunking.json``).
     None = one call per ``batch_size``. Not applied on GPUs."""

@@ -11,22 +11,26 @@ oracle's operator (zero fill included), its adjoint is ``T_s^T = T_{-s}``, and p
 cropping become column / row slices of ``T``. Merging and extracting a group are therefore
 two small batched matrix products per member, on any device, and every group of a batch
 keeps its own canvas (groups never mix, whatever the batch size).
+
+:func:`forward_model` is the differentiable model training uses; :func:`forward_amplitude` is
+the same on numpy arrays (the ``ptychopinn_physics_forward`` hook).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
-from ptychopinn.physics import MERGE_EPS
+from ptychopinn.physics import MERGE_EPS, canvas_size_for, center_window
 
 __all__ = [
     "constrained_patches",
     "extract_patches",
     "far_field_amplitude",
     "forward_amplitude",
-    "group_object",
+    "forward_model",
     "merge_patches",
     "translate",
     "translation_matrices",
@@ -74,12 +78,6 @@ def translate(images: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     return _apply(images, ty, tx)
 
 
-def canvas_size_for(offsets: torch.Tensor, N: int) -> int:
-    """Twin of ``ptychopinn.physics.canvas_size_for``: ``N + 2 ceil(max |offset|)``."""
-    reach = float(offsets.detach().abs().max()) if offsets.numel() else 0.0
-    return N + 2 * math.ceil(reach)
-
-
 def _member_operators(offsets: torch.Tensor, N: int, M: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-member placement operators ``(B, C, M, N)`` (rows: canvas, columns: patch) for y and x."""
     B, C, _ = offsets.shape
@@ -88,13 +86,6 @@ def _member_operators(offsets: torch.Tensor, N: int, M: int, dtype: torch.dtype)
     ay = translation_matrices(flat[:, 1], M, dtype=dtype)[:, :, lo : lo + N]
     ax = translation_matrices(flat[:, 0], M, dtype=dtype)[:, :, lo : lo + N]
     return ay.reshape(B, C, M, N), ax.reshape(B, C, M, N)
-
-
-def _center_window(N: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    w = torch.zeros(N, N, device=device, dtype=dtype)
-    lo = N // 4
-    w[lo : lo + N // 2, lo : lo + N // 2] = 1
-    return w
 
 
 def merge_patches(
@@ -122,7 +113,8 @@ def merge_patches(
     """
     B, C, N, _ = patches.shape
     rdt = patches.real.dtype
-    w = _center_window(N, patches.device, rdt) if weight is None else weight.to(patches.device, rdt)
+    w = torch.from_numpy(center_window(N)) if weight is None else weight
+    w = w.to(patches.device, rdt)
     ay, ax = _member_operators(offsets, N, canvas_size, rdt)
     num = _apply(patches * w, ay, ax).sum(dim=1)
     wsum = (ay @ w @ ax.transpose(-1, -2)).sum(dim=1)
@@ -141,7 +133,7 @@ def _group_canvas(
     obj: torch.Tensor, offsets: torch.Tensor, *, object_big: bool, canvas_size: int | None
 ) -> torch.Tensor:
     N = obj.shape[-1]
-    M = canvas_size if canvas_size is not None else canvas_size_for(offsets, N)
+    M = canvas_size if canvas_size is not None else canvas_size_for(offsets.detach().cpu().numpy(), N)
     if object_big:
         return merge_patches(obj, offsets, canvas_size=M)[0]
     lo = (M - N) // 2
@@ -167,7 +159,7 @@ def far_field_amplitude(exit_wave: torch.Tensor) -> torch.Tensor:
     return f.abs()
 
 
-def forward_amplitude(
+def forward_model(
     obj: torch.Tensor,
     probe: torch.Tensor,
     offsets: torch.Tensor | None = None,
@@ -197,11 +189,35 @@ def forward_amplitude(
     return amp * math.exp(log_scale)
 
 
-def group_object(obj: torch.Tensor, offsets: torch.Tensor | None, *, object_big: bool = True) -> torch.Tensor:
-    """Twin of ``ptychopinn.physics.group_object``: (B, C', N, N) -> (B, N, N) complex."""
-    if offsets is None or offsets.shape[1] == 1:
-        return obj[:, 0]
-    N = obj.shape[-1]
-    canvas = _group_canvas(obj, offsets, object_big=object_big, canvas_size=None)
-    lo = (canvas.shape[-1] - N) // 2
-    return canvas[:, lo : lo + N, lo : lo + N]
+def forward_amplitude(
+    object_patches: np.ndarray,
+    probe: np.ndarray,
+    offsets: np.ndarray | None,
+    *,
+    object_big: bool,
+    log_scale: float,
+) -> np.ndarray:
+    """:func:`forward_model` on numpy input, without gradients (the ``ptychopinn_physics_forward`` hook).
+
+    Parameters
+    ----------
+    object_patches : (B, C', N, N) complex64, network units
+    probe : (N, N) complex64, normalised probe
+    offsets : (B, C, 2) float64 object pixels (dx, dy), or None for gridsize 1
+    object_big : bool
+    log_scale : float
+
+    Returns
+    -------
+    (B, C, N, N) float32 predicted amplitudes (network units)
+    """
+    off = None if offsets is None else torch.from_numpy(np.asarray(offsets, dtype=np.float64))
+    with torch.no_grad():
+        out = forward_model(
+            torch.from_numpy(np.asarray(object_patches, dtype=np.complex64)),
+            torch.from_numpy(np.asarray(probe, dtype=np.complex64)),
+            off,
+            object_big=object_big,
+            log_scale=float(log_scale),
+        )
+    return out.numpy().astype(np.float32)

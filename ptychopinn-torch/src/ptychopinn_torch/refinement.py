@@ -23,8 +23,8 @@ from ptychopinn.refinement.operator import ROBUST_FRACTION
 from ptychopinn.refinement.problem import BatchGradients, RefinementProblem, RefinementState
 from ptychopinn.refinement.problem import window_corners as checked_corners
 from ptychopinn.results import CanvasSpec
-from ptychopinn_torch.inference import inference_device
 from ptychopinn_torch.options import TorchOptions, resolve_options
+from ptychopinn_torch.predictor import device_for, torch_threads
 
 __all__ = ["TorchRefinementOperator", "batch_loss", "bilinear", "gather_windows", "loss_and_gradients",
            "robust_half_deviance", "window_corners"]
@@ -152,14 +152,12 @@ class TorchRefinementOperator:
 
     def __init__(self, problem: RefinementProblem, options: object | None = None) -> None:
         opts = resolve_options(options)
-        if opts.num_threads is not None:
-            torch.set_num_threads(opts.num_threads)
         self.problem = problem
-        self.device = inference_device(opts)
+        self.device = device_for(opts)
         # Minibatch ops are small (32 x N x N): on a CPU, intra-op threads gain little and on a shared
         # machine spin-waiting made refinement 25x slower (measured: 3.9 s vs 93 s at load 4). Unless the
         # user chose num_threads, the operator runs single-threaded on CPU.
-        self._threads = 1 if opts.num_threads is None and self.device.type == "cpu" else None
+        self._threads = 1 if opts.num_threads is None and self.device.type == "cpu" else opts.num_threads
         self.real_dtype, self.complex_dtype = refinement_dtypes(opts)
         shifted = np.fft.ifftshift(np.asarray(problem.amplitudes), axes=(-2, -1))
         self._amplitudes = torch.as_tensor(np.ascontiguousarray(shifted), device=self.device).to(self.real_dtype)
@@ -191,14 +189,8 @@ class TorchRefinementOperator:
                 probe_gradient=np.zeros((N, N), dtype=np.complex128) if probe else None,
                 position_gradient=np.zeros((0, 2)) if positions else None,
             )
-        previous = torch.get_num_threads()
-        if self._threads is not None and previous != self._threads:
-            torch.set_num_threads(self._threads)
-        try:
+        with torch_threads(self._threads):
             return self._gradients(state, idx, probe=probe, positions=positions)
-        finally:
-            if torch.get_num_threads() != previous:
-                torch.set_num_threads(previous)
 
     def _gradients(self, state: RefinementState, idx: np.ndarray, *, probe: bool, positions: bool) -> BatchGradients:
         N = self.problem.N

@@ -20,11 +20,12 @@ from lightning.pytorch.loggers import CSVLogger
 from ptychopinn.config import ModelConfig, TrainingConfig
 from ptychopinn.physics import normalise_probe
 from ptychopinn.results import TrainedModel, TrainingData, TrainingSummary
-from ptychopinn_torch import __version__
+from ptychopinn_torch._version import __version__
 from ptychopinn_torch.data import PtychoDataModule
-from ptychopinn_torch.module import PtychoPINNModule
+from ptychopinn_torch.predictor import torch_threads
+from ptychopinn_torch.training_model import PtychoPINNModule
 from ptychopinn_torch.options import TorchOptions
-from ptychopinn_torch.weights import state_to_weights
+from ptychopinn_torch.weights import network_weights
 
 __all__ = ["train"]
 
@@ -56,22 +57,37 @@ def train(
     *,
     extra_callbacks: Sequence[Callback] = (),
 ) -> TrainedModel:
-    """Train with Lightning and return the model with canonical numpy weights.
+    """Train the network of ``model_config`` (any architecture) with Lightning.
 
-    Under a multi-process strategy (``ddp``) every rank returns the same model; only rank 0
-    writes logs, and :func:`ptychopinn_torch.persistence.save` writes only on rank 0.
-    ``extra_callbacks`` are added to the Lightning callbacks (benchmarks, monitoring).
+    Core has checked ``data`` against the configs (``Backend.train``). The weights start from
+    core's initialisation with ``training_config.seed``. Under a multi-process strategy
+    (``ddp``) every rank returns the same model and only rank 0 writes logs; saving the bundle
+    (once) is the caller's business. ``extra_callbacks`` are added to the Lightning callbacks
+    (benchmarks, monitoring). ``options.num_threads`` applies during training only.
+
+    Returns
+    -------
+    TrainedModel
+        ``backend="pytorch"``, canonical float32 weights, the training summary.
     """
-    data.check_compatible(model_config)
-    if options.num_threads is not None:
-        torch.set_num_threads(options.num_threads)
+    with torch_threads(options.num_threads):
+        return _train(data, model_config, training_config, options, extra_callbacks)
+
+
+def _train(
+    data: TrainingData,
+    model_config: ModelConfig,
+    training_config: TrainingConfig,
+    options: TorchOptions,
+    extra_callbacks: Sequence[Callback],
+) -> TrainedModel:
     tc = training_config
     L.seed_everything(tc.seed, workers=True, verbose=False)
     probe = normalise_probe(
         data.probe, reference_transmission=model_config.reference_transmission, mask=model_config.probe_mask
     )
     norm = data.normalisation
-    module = PtychoPINNModule(model_config, tc, probe=probe, input_scale=norm.input_scale)
+    module = PtychoPINNModule(model_config, tc, probe=probe, input_scale=norm.input_scale, seed=tc.seed)
     dm = PtychoDataModule(
         data.train,
         data.validation,
@@ -120,7 +136,7 @@ def train(
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
-    weights = state_to_weights(module.net)
+    weights = network_weights(module.net)
     summary = TrainingSummary(
         epochs_run=int(trainer.current_epoch),
         history=history,

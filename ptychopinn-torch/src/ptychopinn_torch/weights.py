@@ -1,7 +1,8 @@
-"""Canonical weights <-> torch modules (``docs/architecture-model.md``).
+"""Canonical weights <-> a torch network (``docs/architecture-model.md``).
 
-``PtychoPINNNet.state_dict()`` keys are the canonical names and its conv kernels are OIHW,
-so conversion is a dtype/device change plus a strict name/shape check.
+:class:`~ptychopinn_torch.network.GraphNetwork`'s ``state_dict()`` keys are the canonical names
+and its kernels are OIHW, so conversion is a dtype / device / memory-order change. Names and
+shapes are core's business (:func:`ptychopinn.architecture.validate_weights`).
 """
 
 from __future__ import annotations
@@ -10,64 +11,49 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
+from torch import nn
 
-from ptychopinn.config import ModelConfig
-from ptychopinn.errors import PtychoPINNError
-from ptychopinn_torch.network import PtychoPINNNet
+from ptychopinn.errors import BundleError
 
-__all__ = ["expected_shapes", "net_from_weights", "state_to_weights", "validate_weights"]
-
-
-def expected_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """Canonical name -> shape of every weight of the architecture ``cfg`` implies (no allocation)."""
-    with torch.device("meta"):
-        net = PtychoPINNNet(cfg)
-    return {k: tuple(v.shape) for k, v in net.state_dict().items()}
+__all__ = ["load_network_weights", "network_weights"]
 
 
-def validate_weights(
-    cfg: ModelConfig, weights: Mapping[str, np.ndarray], *, error: type[PtychoPINNError], where: str = "model"
-) -> None:
-    """Raise ``error`` unless ``weights`` has exactly the names and shapes of the architecture."""
-    want = expected_shapes(cfg)
-    missing = sorted(set(want) - set(weights))
-    extra = sorted(set(weights) - set(want))
-    arch = (
-        f"N={cfg.N}, gridsize={cfg.gridsize}, n_filters_scale={cfg.n_filters_scale}, probe_big={cfg.probe_big}, "
-        f"pad_object={cfg.pad_object}, object_big={cfg.object_big}"
-    )
-    if missing or extra:
-        raise error(
-            f"{where}: weights do not match the architecture ({arch}): "
-            f"missing {missing[:5]}{' ...' if len(missing) > 5 else ''}, "
-            f"unexpected {extra[:5]}{' ...' if len(extra) > 5 else ''}"
-        )
-    for name, shape in want.items():
-        got = tuple(np.shape(weights[name]))
-        if got != shape:
-            raise error(f"{where}: weight {name!r} has shape {got}, the architecture ({arch}) needs {shape}")
-        arr = weights[name]
-        if not np.issubdtype(np.asarray(arr).dtype, np.floating):
-            raise error(f"{where}: weight {name!r} must be floating point, got dtype {np.asarray(arr).dtype}")
+def network_weights(net: nn.Module) -> dict[str, np.ndarray]:
+    """Canonical weights of ``net``: name -> float32 C-contiguous numpy array (OIHW kernels, () scalars).
 
-
-def state_to_weights(net: PtychoPINNNet) -> dict[str, np.ndarray]:
-    """Canonical weights (float32 numpy, OIHW) of a network."""
-    out = {}
-    for k, v in net.state_dict().items():
+    Parameters
+    ----------
+    net : nn.Module
+        A :class:`~ptychopinn_torch.network.GraphNetwork` (on any device, any dtype).
+    """
+    out: dict[str, np.ndarray] = {}
+    for name, value in net.state_dict().items():
         # .contiguous(): channels-last kernels -> OIHW memory order; reshape keeps 0-d scalars 0-d
-        out[k] = v.detach().to("cpu", torch.float32).contiguous().numpy().copy().reshape(tuple(v.shape))
+        array = value.detach().to("cpu", torch.float32).contiguous().numpy()
+        out[name] = np.array(array, dtype=np.float32, copy=True).reshape(tuple(value.shape))
     return out
 
 
-def net_from_weights(
-    cfg: ModelConfig, weights: Mapping[str, np.ndarray], *, device: torch.device | str = "cpu"
-) -> PtychoPINNNet:
-    """Build the network for ``cfg`` and load canonical ``weights`` (validated; ConfigError on mismatch)."""
-    from ptychopinn.errors import ConfigError
+def load_network_weights(net: nn.Module, weights: Mapping[str, np.ndarray]) -> None:
+    """Copy canonical ``weights`` into ``net`` (in place, keeping its device and memory format).
 
-    validate_weights(cfg, weights, error=ConfigError)
-    net = PtychoPINNNet(cfg)
-    state = {k: torch.from_numpy(np.ascontiguousarray(weights[k], dtype=np.float32)) for k in net.state_dict()}
-    net.load_state_dict(state, strict=True)
-    return net.to(device).eval()
+    Raises
+    ------
+    BundleError
+        Naming the missing or unexpected names; core validates a model's weights with
+        :func:`ptychopinn.architecture.validate_weights` before a backend sees them.
+    """
+    state = net.state_dict()
+    missing = sorted(set(state) - set(weights))
+    extra = sorted(set(weights) - set(state))
+    if missing or extra:
+        raise BundleError(
+            f"the weights do not match the network: missing {missing[:5]}, unexpected {extra[:5]} "
+            "(validate them with ptychopinn.architecture.validate_weights first)"
+        )
+    with torch.no_grad():
+        for name, tensor in state.items():
+            source = torch.from_numpy(np.array(weights[name], dtype=np.float32, order="C"))  # 0-d stays 0-d
+            if tuple(source.shape) != tuple(tensor.shape):
+                raise BundleError(f"weight {name!r} has shape {tuple(source.shape)}, expected {tuple(tensor.shape)}")
+            tensor.copy_(source)

@@ -1,4 +1,4 @@
-"""``PtychoPINNModule``: the Lightning module (network + fixed physics + loss), automatic optimisation."""
+"""``PtychoPINNModule``: the Lightning module (network of any architecture + fixed physics + loss)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import torch
 
 from ptychopinn.config import ModelConfig, TrainingConfig
 from ptychopinn_torch.losses import pinn_loss, supervised_loss
-from ptychopinn_torch.network import PtychoPINNNet
-from ptychopinn_torch.physics import forward_amplitude
+from ptychopinn_torch.network import build_network
+from ptychopinn_torch.physics import forward_model
 
 __all__ = ["PtychoPINNModule"]
 
 
 class PtychoPINNModule(L.LightningModule):
-    """Trains :class:`PtychoPINNNet` through the differentiable physics.
+    """Trains the network of ``model_config`` (:func:`~ptychopinn_torch.network.build_network`)
+    through the differentiable physics.
 
     Parameters
     ----------
@@ -24,6 +25,8 @@ class PtychoPINNModule(L.LightningModule):
         The *normalised* probe (``ptychopinn.physics.normalise_probe``).
     input_scale : float
         ``Normalisation.input_scale`` (network units per sqrt(count)).
+    seed : int
+        Seed of the initial weights (core's ``init_weights``).
     """
 
     def __init__(
@@ -33,12 +36,13 @@ class PtychoPINNModule(L.LightningModule):
         *,
         probe: np.ndarray,
         input_scale: float,
+        seed: int = 0,
     ) -> None:
         super().__init__()
         self.model_config = model_config
         self.training_config = training_config
         self.input_scale = float(input_scale)
-        self.net = PtychoPINNNet(model_config)
+        self.net = build_network(model_config, seed=seed)
         if model_config.model_type != "pinn":
             self.net.physics.log_scale.requires_grad_(False)
         p = np.asarray(probe, dtype=np.complex64)
@@ -65,7 +69,7 @@ class PtychoPINNModule(L.LightningModule):
                     truth = truth[:, :1]
                 return supervised_loss(obj, truth)
             offsets = batch["offsets"] if x.shape[1] > 1 else None
-            predicted = forward_amplitude(
+            predicted = forward_model(
                 obj, self.probe, offsets, object_big=cfg.object_big, log_scale=self.net.physics.log_scale
             )
             return pinn_loss(

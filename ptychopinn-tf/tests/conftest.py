@@ -23,3 +23,31 @@ def small_scan():
 @pytest.fixture(scope="session")
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def make_model(small_scan):
+    """``make_model(config, seed=0)``: a TrainedModel with core's initial weights and random biases
+    (nothing trained: predictors and bundles do not need training)."""
+    from ptychopinn.architecture import init_weights
+    from ptychopinn.config import TrainingConfig
+    from ptychopinn.physics import estimate_normalisation
+    from ptychopinn.results import TrainedModel
+
+    def make(config, seed: int = 0) -> TrainedModel:
+        weights = init_weights(config, seed=seed)
+        gen = np.random.default_rng(seed)
+        for name in weights:
+            if name.endswith(".bias"):
+                weights[name] = gen.normal(scale=0.1, size=weights[name].shape).astype(np.float32)
+        return TrainedModel(
+            backend="tensorflow",
+            backend_version="0",
+            model_config=config,
+            training_config=TrainingConfig(),
+            normalisation=estimate_normalisation(small_scan.diffraction),
+            probe=small_scan.probe,
+            weights=weights,
+        )
+
+    return make

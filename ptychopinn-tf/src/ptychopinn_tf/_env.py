@@ -1,7 +1,9 @@
-"""Import TensorFlow and Keras 3 (on the TensorFlow backend) with clear errors.
+"""Import TensorFlow and Keras 3 (on the TensorFlow backend) with clear errors; runtime settings.
 
 Every module that needs the framework calls :func:`tf_keras` instead of importing it at module
 level, so that ``import ptychopinn_tf`` and the plugin module stay framework-free.
+:func:`apply_threads` and :func:`make_strategy` apply :class:`~ptychopinn_tf.options.TFOptions`
+to the TensorFlow runtime (they import TensorFlow when called).
 """
 
 from __future__ import annotations
@@ -9,11 +11,16 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import warnings
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from ptychopinn.errors import BackendLoadError
+from ptychopinn.errors import BackendLoadError, ConfigError
 
-__all__ = ["INSTALL_HINT", "check_tensorflow_installed", "tf_keras"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ptychopinn_tf.options import TFOptions
+
+__all__ = ["INSTALL_HINT", "apply_threads", "check_tensorflow_installed", "make_strategy", "tf_keras"]
 
 INSTALL_HINT = 'pip install "ptychopinn-tf[cpu]"  (or "ptychopinn-tf[gpu]" for CUDA)'
 
@@ -74,3 +81,45 @@ def tf_keras() -> tuple[ModuleType, ModuleType]:
             f"Keras runs on {keras.backend.backend()!r}, not TensorFlow; set KERAS_BACKEND=tensorflow"
         )
     return tf, keras
+
+
+def apply_threads(options: TFOptions) -> None:
+    """Apply the thread counts when given; TensorFlow only accepts them before its runtime starts."""
+    tf, _ = tf_keras()
+    wanted = (
+        (
+            options.intra_op_threads,
+            tf.config.threading.get_intra_op_parallelism_threads,
+            tf.config.threading.set_intra_op_parallelism_threads,
+        ),
+        (
+            options.inter_op_threads,
+            tf.config.threading.get_inter_op_parallelism_threads,
+            tf.config.threading.set_inter_op_parallelism_threads,
+        ),
+    )
+    for value, get, set_ in wanted:
+        if value is None or get() == value:
+            continue
+        try:
+            set_(value)
+        except RuntimeError:
+            warnings.warn(
+                f"TensorFlow's runtime is already initialised; thread count {value} not applied "
+                "(set TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS before starting Python instead)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+
+def make_strategy(options: TFOptions) -> Any:
+    """The ``tf.distribute`` strategy named by ``options.strategy``."""
+    tf, _ = tf_keras()
+    if options.strategy == "default":
+        return tf.distribute.get_strategy()
+    try:
+        if options.strategy == "mirrored":
+            return tf.distribute.MirroredStrategy(devices=list(options.devices) if options.devices else None)
+        return tf.distribute.OneDeviceStrategy(options.devices[0])
+    except (ValueError, RuntimeError) as exc:
+        raise ConfigError(f"TFOptions.strategy={options.strategy!r} with devices={options.devices!r}: {exc}") from exc

@@ -1,51 +1,42 @@
 """``tf.data`` input pipelines over a :class:`~ptychopinn.data.GroupedScan`.
 
-Groups are read batch by batch from the (possibly memory-mapped) diffraction stack, so memory
-grows with the batch, not with the scan. Elements are ``((x, offsets), y)`` with
+Groups are read batch by batch with the scan's own readers (:meth:`GroupedScan.batch_diffraction`,
+:meth:`GroupedScan.batch_ground_truth`), so memory grows with the batch, not with the scan.
+Elements are ``((x, offsets), y)``, channels-first:
 
-- ``x`` (b, N, N, C) float32: stored amplitudes x ``network_scale``, channels-last;
+- ``x`` (b, C, N, N) float32: stored amplitudes x ``network_scale``;
 - ``offsets`` (b, C, 2) float32 (dx, dy), object pixels;
-- ``y``: ``x`` itself (``pinn``) or ``concat([|GT|, angle(GT)], -1)`` (b, N, N, 2C) (``supervised``).
+- ``y``: ``x`` itself (``pinn``) or the ground-truth patches as ``[real, imag]`` (b, 2C, N, N)
+  float32 (``supervised``).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from ptychopinn.data import GroupedScan
-from ptychopinn.errors import ConfigError
+from ptychopinn.errors import MissingGroundTruthError
 
 from ptychopinn_tf._env import tf_keras
 
 tf, _ = tf_keras()
 
-__all__ = ["group_batch", "make_dataset", "truth_batch"]
+__all__ = ["load_batch", "make_dataset"]
 
 
-def group_batch(grouped: GroupedScan, groups: np.ndarray, network_scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """Network input and offsets of ``groups`` (b,) indices.
-
-    Returns
-    -------
-    x : (b, N, N, C) float32, channels-last network units
-    offsets : (b, C, 2) float32
-    """
-    members = grouped.indices[groups]
-    uniq, inverse = np.unique(members, return_inverse=True)
-    stack = np.asarray(grouped.diffraction[uniq], dtype=np.float32)
-    x = stack[inverse.reshape(members.shape)] * np.float32(network_scale)
-    return np.ascontiguousarray(np.transpose(x, (0, 2, 3, 1))), grouped.offsets[groups].astype(np.float32)
-
-
-def truth_batch(grouped: GroupedScan, groups: np.ndarray) -> np.ndarray:
-    """``concat([|GT|, angle(GT)], -1)`` of the members' ground-truth patches, (b, N, N, 2C) float32."""
-    if grouped.ground_truth is None:
-        raise ConfigError(
-            "model_type 'supervised' needs ground-truth object patches: the scan has no 'objectGuess' "
-            "(group it with with_ground_truth=True)"
-        )
-    gt = np.asarray(grouped.ground_truth[grouped.indices[groups]], dtype=np.complex64)
-    gt = np.transpose(gt, (0, 2, 3, 1))
-    return np.concatenate([np.abs(gt), np.angle(gt)], axis=-1).astype(np.float32)
+def load_batch(
+    grouped: GroupedScan, groups: np.ndarray, *, network_scale: float, supervised: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x``, ``offsets`` and ``y`` of the groups ``groups`` (b,) (see the module docstring)."""
+    part = grouped.select(np.asarray(groups, dtype=np.int64))
+    x = part.batch_diffraction(0, part.n_groups) * np.float32(network_scale)
+    if supervised:
+        gt = part.batch_ground_truth(0, part.n_groups)
+        y = np.concatenate([gt.real, gt.imag], axis=1).astype(np.float32)
+    else:
+        y = x
+    return x, part.offsets.astype(np.float32), y
 
 
 def make_dataset(
@@ -58,8 +49,8 @@ def make_dataset(
     supervised: bool = False,
     prefetch: int = 2,
     autotune: bool = False,
-):
-    """A batched ``tf.data.Dataset`` of ``((x, offsets), y)`` (see module docstring).
+) -> Any:
+    """A batched ``tf.data.Dataset`` of ``((x, offsets), y)`` (see the module docstring).
 
     Shuffling permutes the groups anew every epoch (seeded); the last batch may be short.
 
@@ -68,21 +59,26 @@ def make_dataset(
     call, ``prefetch`` batches), and with autotuning on Keras' per-epoch iterator is shut down on
     a background thread that left the CPU training loop idle for seconds at the start of every
     epoch (``benchmarks/tf_epoch_idle.py``).
+
+    Raises
+    ------
+    MissingGroundTruthError
+        ``supervised`` without ground-truth patches in ``grouped``.
     """
     n, C, N = grouped.n_groups, grouped.channels, grouped.N
-    if supervised:
-        truth_batch(grouped, np.zeros(0, dtype=np.int64))  # fail fast without ground truth
+    if supervised and grouped.ground_truth is None:
+        raise MissingGroundTruthError(
+            "model_type 'supervised' needs ground-truth object patches: the scan has no 'objectGuess'"
+        )
 
-    def load(groups: np.ndarray):
-        x, off = group_batch(grouped, groups, network_scale)
-        y = truth_batch(grouped, groups) if supervised else x
-        return x, off, y
+    def load(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return load_batch(grouped, groups, network_scale=network_scale, supervised=supervised)
 
-    def fetch(groups):
+    def fetch(groups: Any) -> Any:
         x, off, y = tf.numpy_function(load, [groups], [tf.float32, tf.float32, tf.float32], stateful=False)
-        x.set_shape((None, N, N, C))
+        x.set_shape((None, C, N, N))
         off.set_shape((None, C, 2))
-        y.set_shape((None, N, N, 2 * C if supervised else C))
+        y.set_shape((None, 2 * C if supervised else C, N, N))
         return (x, off), y
 
     ds = tf.data.Dataset.range(n)

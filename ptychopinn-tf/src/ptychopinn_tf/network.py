@@ -1,195 +1,225 @@
-"""The PtychoPINN encoder/decoder CNN of ``docs/architecture-model.md`` in Keras 3 (channels-last).
+"""The network of any architecture: a Keras 3 interpreter of core's :class:`~ptychopinn.architecture.Graph`.
 
-:class:`Generator` maps network-unit amplitudes ``(B, N, N, C)`` to ``amp`` and ``phase``
-``(B, N, N, C_out)`` float32. :meth:`Generator.canonical_variables` lists every weight under its
-canonical name; :mod:`ptychopinn_tf.weights` converts the kernel layout.
+:func:`build_network` turns ``architecture_graph(config)`` into a Keras model that runs the
+graph channels-last: network-unit amplitudes ``(B, N, N, C)`` float32 -> ``amp`` and ``phase``
+``(B, N, N, C_out)`` float32. Every op has the semantics of :mod:`ptychopinn.architecture.graph`
+(symmetric zero padding also for stride 2, torch ``pixel_shuffle`` channel order, channel
+slices and concatenation on the last axis); :func:`ptychopinn.architecture.reference_predict`
+is the numpy reference it must match. The nodes after the last convolution (the heads'
+activations, padding, masks) run in float32 under a mixed-precision policy.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
-import numpy as np
+from ptychopinn.architecture import Graph, Node, architecture_graph, init_weights
 from ptychopinn.config import ModelConfig
-from ptychopinn.physics import center_window
 
 from ptychopinn_tf._env import tf_keras
-from ptychopinn_tf.weights import BORDER_CHANNELS, decoder_widths, encoder_widths
+from ptychopinn_tf.weights import load_network_weights
 
 tf, keras = tf_keras()
 
-__all__ = ["Generator"]
+__all__ = ["GraphNetwork", "build_network", "layer_name"]
 
 
-class _Seeds:
-    """Deterministic, distinct initialiser seeds (no global random state)."""
-
-    def __init__(self, seed: int) -> None:
-        self._next = seed * 1000
-
-    def __call__(self) -> int:
-        self._next += 1
-        return self._next
+def layer_name(canonical: str) -> str:
+    """Keras layer name of a conv node: ``encoder.0.conv0`` -> ``encoder_0_conv0``."""
+    return canonical.replace(".", "_")
 
 
-def _conv(filters: int, name: str, seeds: _Seeds, dtype) -> keras.layers.Conv2D:
-    return keras.layers.Conv2D(
-        filters,
-        3,
-        padding="same",
-        use_bias=True,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seeds()),
-        bias_initializer="zeros",
-        name=name.replace(".", "_"),
-        dtype=dtype,
-    )
+def _conv_layer(node: Node, dtype: str) -> Any:
+    common: dict[str, Any] = {"strides": node.stride, "use_bias": True, "name": layer_name(node.name), "dtype": dtype}
+    # stride 1, odd kernel: Keras "same" is the symmetric (k - 1) // 2 padding; stride 2 pads explicitly
+    common["padding"] = "same" if node.stride == 1 else "valid"
+    if node.groups == 1:
+        return keras.layers.Conv2D(node.out_channels, node.kernel, **common)
+    if node.groups == node.in_channels == node.out_channels:
+        return keras.layers.DepthwiseConv2D(node.kernel, **common)
+    raise ValueError(f"conv {node.name}: groups={node.groups} is neither 1 nor depthwise")
 
 
-class _ConvBlock(keras.layers.Layer):
-    """conv3x3(f) -> ReLU -> conv3x3(f) -> ReLU."""
-
-    def __init__(self, filters: int, name: str, seeds: _Seeds, dtype) -> None:
-        super().__init__(name=name.replace(".", "_"), dtype=dtype)
-        self.conv0 = _conv(filters, f"{name}.conv0", seeds, dtype)
-        self.conv1 = _conv(filters, f"{name}.conv1", seeds, dtype)
-        self.canonical = name
-
-    def call(self, x):
-        return tf.nn.relu(self.conv1(tf.nn.relu(self.conv0(x))))
-
-    def named_convs(self) -> list[tuple[str, keras.layers.Conv2D]]:
-        return [(f"{self.canonical}.conv0", self.conv0), (f"{self.canonical}.conv1", self.conv1)]
-
-
-def _up(x):
-    """x2 nearest-neighbour upsampling, channels-last."""
-    return tf.repeat(tf.repeat(x, 2, axis=1), 2, axis=2)
-
-
-def _pool(x):
-    return tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")
-
-
-class _Head(keras.layers.Layer):
-    """Amplitude or phase head (central + border branches, or the full-resolution head)."""
-
-    def __init__(self, config: ModelConfig, branch: str, seeds: _Seeds, dtype) -> None:
-        super().__init__(name=f"head_{branch}", dtype=dtype)
-        N, n = config.N, config.n_filters_scale
-        c_out = config.channels if config.object_big else 1
-        self.N = N
-        self.branch = branch
-        self.pad_object = config.pad_object
-        self.probe_big = config.probe_big
-        self.activation = config.amp_activation if branch == "amp" else "pi_tanh"
-        prefix = f"head_{branch}"
-        self.named: list[tuple[str, keras.layers.Conv2D]] = []
-        if config.pad_object:
-            self.central = _conv(c_out, f"{prefix}.central", seeds, dtype)
-            self.named.append((f"{prefix}.central", self.central))
-            if config.probe_big:
-                self.border = _ConvBlock(2048 // N * n, f"{prefix}.border", seeds, dtype)
-                self.border_out = _conv(c_out, f"{prefix}.border.out", seeds, dtype)
-                self.named += [*self.border.named_convs(), (f"{prefix}.border.out", self.border_out)]
-                mask = 1.0 - center_window(N)
-                self.border_mask = tf.constant(mask[None, :, :, None], dtype=tf.float32)
-        else:
-            self.full = _ConvBlock(32 * n, f"{prefix}.full", seeds, dtype)
-            self.full_out = _conv(c_out, f"{prefix}.full.out", seeds, dtype)
-            self.named += [*self.full.named_convs(), (f"{prefix}.full.out", self.full_out)]
-
-    def _activate(self, x):
-        x = tf.cast(x, tf.float32)
-        if self.activation == "pi_tanh":
-            return math.pi * tf.tanh(x)
-        if self.activation == "sigmoid":
-            return tf.sigmoid(x)
-        if self.activation == "swish":
-            return x * tf.sigmoid(x)
-        if self.activation == "softplus":
-            return tf.nn.softplus(x)
+def _activate(x: Any, kind: str) -> Any:
+    if kind == "relu":
         return tf.nn.relu(x)
+    if kind == "silu":
+        return x * tf.sigmoid(x)
+    if kind == "sigmoid":
+        return tf.sigmoid(x)
+    if kind == "softplus":
+        return tf.nn.softplus(x)
+    if kind == "pi_tanh":
+        return math.pi * tf.tanh(x)
+    if kind == "identity":
+        return x
+    raise ValueError(f"unknown activation {kind!r}")
 
-    def call(self, features):
-        if not self.pad_object:
-            return self._activate(self.full_out(_up(self.full(features))))
-        central = self._activate(self.central(features[..., : features.shape[-1] - BORDER_CHANNELS]))
-        q = self.N // 4
-        out = tf.pad(central, [[0, 0], [q, q], [q, q], [0, 0]])
-        if self.probe_big:
-            border = tf.cast(self.border_out(_up(self.border(features[..., -BORDER_CHANNELS:]))), tf.float32)
-            out = out + border * tf.sigmoid(border) * self.border_mask
-        return out
+
+def _space_to_depth(x: Any, shape: tuple[int, int, int]) -> Any:
+    """(B, H, W, C) -> (B, H/2, W/2, 4C); channel ``c * 4 + i * 2 + j`` = pixel ``(2h + i, 2w + j)``."""
+    C, H, W = shape
+    y = tf.reshape(x, (-1, H // 2, 2, W // 2, 2, C))  # b, h, i, w, j, c
+    y = tf.transpose(y, (0, 1, 3, 5, 2, 4))  # b, h, w, c, i, j
+    return tf.reshape(y, (-1, H // 2, W // 2, 4 * C))
 
 
-class Generator(keras.Model):
-    """Encoder, two decoders and the amplitude/phase heads.
+def _depth_to_space(x: Any, shape: tuple[int, int, int]) -> Any:
+    """(B, H, W, 4C) -> (B, 2H, 2W, C), the inverse of :func:`_space_to_depth` (not ``tf.nn.depth_to_space``)."""
+    C4, H, W = shape
+    y = tf.reshape(x, (-1, H, W, C4 // 4, 2, 2))  # b, h, w, c, i, j
+    y = tf.transpose(y, (0, 1, 4, 2, 5, 3))  # b, h, i, w, j, c
+    return tf.reshape(y, (-1, 2 * H, 2 * W, C4 // 4))
+
+
+def _upsample(x: Any, shape: tuple[int, int, int]) -> Any:
+    """x2 nearest neighbour: (B, H, W, C) -> (B, 2H, 2W, C) by one broadcast."""
+    C, H, W = shape
+    y = tf.broadcast_to(tf.reshape(x, (-1, H, 1, W, 1, C)), (tf.shape(x)[0], H, 2, W, 2, C))
+    return tf.reshape(y, (-1, 2 * H, 2 * W, C))
+
+
+def _float32_tail(graph: Graph) -> frozenset[str]:
+    """Outputs of nodes that feed no convolution (the heads' tails): computed in float32."""
+    feeds_conv: set[str] = set()
+    for node in reversed(graph.nodes):
+        if node.op == "conv" or node.output in feeds_conv:
+            feeds_conv.update(node.inputs)
+    return frozenset(n.output for n in graph.nodes if n.output not in feeds_conv)
+
+
+def _splits(graph: Graph) -> dict[str, list[int]]:
+    """Tensors whose ``slice`` nodes cut disjoint channel ranges: split points (one ``tf.split``
+    per tensor, whose gradient is one concatenation instead of a zero-filled ``StridedSliceGrad``
+    per slice)."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for node in graph.nodes:
+        if node.op == "slice":
+            ranges.setdefault(node.inputs[0], []).append((node.start, node.stop))
+    out = {}
+    for name, rs in ranges.items():
+        rs = sorted(set(rs))
+        if all(a[1] <= b[0] for a, b in zip(rs, rs[1:], strict=False)):
+            out[name] = sorted({0, graph.shapes[name][0], *(p for r in rs for p in r)})
+    return out
+
+
+class GraphNetwork(keras.Model):
+    """The Keras network of one :class:`~ptychopinn.architecture.Graph` (see :func:`build_network`).
 
     Parameters
     ----------
     config : ModelConfig
-    seed : int
-        Seed of the Glorot-uniform kernel initialisers (biases start at zero).
     dtype_policy : str
-        Keras dtype policy of the layers (``"float32"``, ``"mixed_bfloat16"``, ...); the heads'
-        activations and outputs are float32.
+        Keras dtype policy of the layers.
+    graph : Graph, optional
+        Another graph to interpret (tests of the interpreter); default ``architecture_graph(config)``.
 
-    Call
-    ----
-    x : (B, N, N, C) float32, network-unit amplitudes (channels-last)
-    returns ``(amp, phase)``, each (B, N, N, C_out) float32.
+    Attributes
+    ----------
+    model_config : ModelConfig
+    graph : Graph
+    log_scale : keras.Variable
+        ``physics.log_scale`` (), float32; trainable when ``config.intensity_scale_trainable``.
+        Not used by :meth:`call`: the physics (:mod:`ptychopinn_tf.training_model`) applies it.
     """
 
-    def __init__(self, config: ModelConfig, *, seed: int = 0, dtype_policy: str = "float32") -> None:
-        super().__init__(name="generator", dtype=dtype_policy)
-        seeds = _Seeds(seed)
-        N, n = config.N, config.n_filters_scale
-        self.config_ = config
-        self.encoder = [_ConvBlock(f, f"encoder.{i}", seeds, dtype_policy) for i, f in enumerate(encoder_widths(N, n))]
-        self.decoder_amp = [
-            _ConvBlock(f, f"decoder_amp.{j}", seeds, dtype_policy) for j, f in enumerate(decoder_widths(N, n))
-        ]
-        self.decoder_phase = [
-            _ConvBlock(f, f"decoder_phase.{j}", seeds, dtype_policy) for j, f in enumerate(decoder_widths(N, n))
-        ]
-        self.head_amp = _Head(config, "amp", seeds, dtype_policy)
-        self.head_phase = _Head(config, "phase", seeds, dtype_policy)
+    def __init__(self, config: ModelConfig, *, dtype_policy: str = "float32", graph: Graph | None = None) -> None:
+        super().__init__(name=f"network_{config.architecture}", dtype=dtype_policy)
+        self.model_config = config
+        self.graph = architecture_graph(config) if graph is None else graph
+        self.conv_names = tuple(node.name for node in self.graph.convs())
+        self.conv_layers = [_conv_layer(node, dtype_policy) for node in self.graph.convs()]
+        self._conv_index = {name: i for i, name in enumerate(self.conv_names)}
+        self._tail = _float32_tail(self.graph)
+        self._splits = _splits(self.graph)
+        self._masks = {k: tf.constant(v[None, :, :, None], tf.float32) for k, v in self.graph.constants.items()}
+        self.log_scale = self.add_weight(
+            shape=(), initializer="zeros", trainable=config.intensity_scale_trainable, name="log_scale", dtype="float32"
+        )
 
-    def call(self, x):
-        h = x
-        for block in self.encoder:
-            h = _pool(block(h))
-        a = p = h
-        for block in self.decoder_amp:
-            a = _up(block(a))
-        for block in self.decoder_phase:
-            p = _up(block(p))
-        return self.head_amp(a), self.head_phase(p)
+    def named_convs(self) -> list[tuple[str, Any]]:
+        """(canonical prefix, Keras conv layer) for every conv node, in graph order."""
+        return list(zip(self.conv_names, self.conv_layers, strict=True))
+
+    def _node(self, node: Node, args: list[Any], cache: dict[str, list[Any]]) -> Any:
+        x = args[0]
+        shape = self.graph.shapes[node.inputs[0]]
+        op = node.op
+        if op == "conv":
+            if node.stride == 2 and node.kernel > 1:
+                p = (node.kernel - 1) // 2
+                x = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]])
+            return self.conv_layers[self._conv_index[node.name]](x)
+        if op == "act":
+            return _activate(x, node.kind)
+        if op == "maxpool":
+            return tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")
+        if op == "upsample":
+            return _upsample(x, shape)
+        if op == "space_to_depth":
+            return _space_to_depth(x, shape)
+        if op == "depth_to_space":
+            return _depth_to_space(x, shape)
+        if op == "slice":
+            points = self._splits.get(node.inputs[0])
+            if points is None:
+                return x[..., node.start : node.stop]
+            if node.inputs[0] not in cache:
+                cache[node.inputs[0]] = tf.split(x, [b - a for a, b in zip(points, points[1:], strict=False)], axis=-1)
+            return cache[node.inputs[0]][points.index(node.start)]
+        if op == "pad":
+            a = node.amount
+            return tf.pad(x, [[0, 0], [a, a], [a, a], [0, 0]])
+        if op == "mask":
+            return x * self._masks[node.constant]
+        if op == "add":
+            return x + args[1]
+        if op == "concat":
+            return tf.concat(args, axis=-1)
+        raise ValueError(f"unknown op {op!r}")
+
+    def call(self, x: Any, training: bool = False) -> tuple[Any, Any]:
+        """``x`` (B, N, N, C) float32 -> ``(amp, phase)``, each (B, N, N, C_out) float32."""
+        tensors: dict[str, Any] = {self.graph.input: x}
+        cache: dict[str, list[Any]] = {}
+        compute = self.compute_dtype
+        for node in self.graph.nodes:
+            args = [tensors[name] for name in node.inputs]
+            if node.output in self._tail:
+                args = [tf.cast(a, tf.float32) for a in args]
+            elif node.op in ("add", "concat"):
+                args = [tf.cast(a, compute) for a in args]
+            tensors[node.output] = self._node(node, args, cache)
+        return tf.cast(tensors[self.graph.amp], tf.float32), tf.cast(tensors[self.graph.phase], tf.float32)
 
     def build_variables(self) -> None:
         """Create every variable by running one zero batch."""
-        cfg = self.config_
-        self(tf.zeros((1, cfg.N, cfg.N, cfg.channels), tf.float32))
+        c, h, w = self.graph.shapes[self.graph.input]
+        self(tf.zeros((1, h, w, c), tf.float32))
 
-    def named_convs(self) -> list[tuple[str, keras.layers.Conv2D]]:
-        """(canonical prefix, Conv2D) for every convolution, in a fixed order."""
-        out: list[tuple[str, keras.layers.Conv2D]] = []
-        for block in [*self.encoder, *self.decoder_amp, *self.decoder_phase]:
-            out += block.named_convs()
-        return out + self.head_amp.named + self.head_phase.named
 
-    def get_canonical(self) -> dict[str, np.ndarray]:
-        """Canonical name -> array in the stored layout (OIHW kernels), float32."""
-        out: dict[str, np.ndarray] = {}
-        for prefix, conv in self.named_convs():
-            kernel = np.asarray(conv.kernel.numpy(), dtype=np.float32)
-            out[f"{prefix}.weight"] = np.ascontiguousarray(np.transpose(kernel, (3, 2, 0, 1)))
-            out[f"{prefix}.bias"] = np.asarray(conv.bias.numpy(), dtype=np.float32)
-        return out
+def build_network(config: ModelConfig, *, seed: int = 0, dtype_policy: str = "float32") -> GraphNetwork:
+    """The Keras network of ``config``'s architecture, initialised like every backend.
 
-    def set_canonical(self, weights) -> None:
-        """Assign canonical weights (OIHW kernels) to the Keras variables (HWIO)."""
-        for prefix, conv in self.named_convs():
-            kernel = np.asarray(weights[f"{prefix}.weight"], dtype=np.float32)
-            conv.kernel.assign(np.ascontiguousarray(np.transpose(kernel, (2, 3, 1, 0))))
-            conv.bias.assign(np.asarray(weights[f"{prefix}.bias"], dtype=np.float32))
+    Parameters
+    ----------
+    config : ModelConfig
+        ``config.architecture`` selects the graph (:func:`ptychopinn.architecture.architecture_graph`).
+    seed : int
+        Seed of core's :func:`~ptychopinn.architecture.init_weights` (Glorot-uniform kernels,
+        zero biases, ``physics.log_scale`` 0): the same seed gives the same start on every backend.
+    dtype_policy : str
+        Keras dtype policy of the layers (``"float32"``, ``"mixed_bfloat16"``, ``"mixed_float16"``);
+        ``amp`` and ``phase`` are float32 whatever the policy.
+
+    Returns
+    -------
+    GraphNetwork
+        Built (every variable exists), called as ``net(x)`` with ``x`` (B, N, N, C) float32.
+    """
+    net = GraphNetwork(config, dtype_policy=dtype_policy)
+    net.build_variables()
+    load_network_weights(net, init_weights(config, seed=seed))
+    return net

@@ -1,9 +1,9 @@
 """``TFOptions``: execution options of the TensorFlow backend (no TensorFlow import here).
 
-Core passes backend options through untouched: a :class:`TFOptions`, a plain mapping (from a
-configuration file's backend-options table), or None. :func:`resolve_options` turns any of
-them into a :class:`TFOptions`; an unknown key is a :class:`~ptychopinn.errors.ConfigError`
-that names it.
+Core calls the ``ptychopinn_resolve_options`` hook once, when the backend is selected, with a
+:class:`TFOptions`, a plain mapping (from a configuration file's backend-options table) or None;
+:func:`resolve_options` turns any of them into a :class:`TFOptions`, which every other hook then
+receives. An unknown key is a :class:`~ptychopinn.errors.ConfigError` that names it.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class TFOptions:
     TensorFlow's choice."""
 
     jit_compile: bool = False
-    """Compile the training and inference steps with XLA (``model.compile(jit_compile=...)``)."""
+    """Compile the training step and the predictor's forward with XLA (``jit_compile``)."""
 
     verbose: int = 1
     """Keras ``fit`` verbosity: 0 silent, 1 progress bar, 2 one line per epoch."""
@@ -65,18 +65,16 @@ class TFOptions:
     """TensorFlow inter-op threads; same rules as ``intra_op_threads``."""
 
     inference_device: str | None = None
-    """Device for ``infer``, e.g. ``"/cpu:0"``; None = TensorFlow's placement."""
+    """Device of the predictor and the refinement operator, e.g. ``"/cpu:0"``; None =
+    TensorFlow's placement."""
 
     inference_chunk_size: int | None = 16
-    """Groups per network call of ``infer`` on a CPU, whatever ``InferenceConfig.batch_size``
-    (which then only sets how many groups are read at a time); mirrors the PyTorch backend's
-    option of the same name. TensorFlow showed no large-batch slowdown (256 vs 64 groups per
-    call: same speed at 1 thread) and chunking gained only ≈ 4–7 %
-    (``benchmarks/results/tf_infer_chunking.json``). None = one call per ``batch_size``. Not
-    applied when a GPU is visible or ``inference_device`` names one."""
-
-    cache_size: int = 4
-    """How many built inference networks ``infer`` keeps (least recently used are dropped)."""
+    """Groups per network call of the predictor on a CPU, whatever batch core hands it
+    (``InferenceConfig.batch_size``); mirrors the PyTorch backend's option of the same name.
+    TensorFlow showed no large-batch slowdown (256 vs 64 groups per call: same speed at 1
+    thread) and chunking gained only ≈ 4–7 % (``benchmarks/results/tf_infer_chunking.json``).
+    None = one call per batch. Not applied when a GPU is visible or ``inference_device`` names
+    one."""
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -97,7 +95,7 @@ class TFOptions:
         chunk = self.inference_chunk_size
         if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
             raise ConfigError(f"TFOptions.inference_chunk_size must be an integer >= 1 or None, got {chunk!r}")
-        for name, minimum in (("verbose", 0), ("steps_per_execution", 1), ("prefetch", 0), ("cache_size", 1)):
+        for name, minimum in (("verbose", 0), ("steps_per_execution", 1), ("prefetch", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ConfigError(f"TFOptions.{name} must be an integer >= {minimum}, got {value!r}")

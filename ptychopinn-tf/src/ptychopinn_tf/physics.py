@@ -8,12 +8,17 @@ Translation is a gather-based, separable bilinear resampling with zero fill that
 :func:`ptychopinn.physics.translate` exactly (``out[i] = (1-f) src[i-k] + f src[i-k-1]`` per
 axis with ``k = floor(shift)``, ``f = shift - k``), fused with the zero-padding/cropping of the
 merge and extract steps. It uses only ``tf.gather`` and elementwise ops (XLA-compatible).
+
+:func:`predicted_amplitude` is the differentiable forward model of training;
+:func:`forward_amplitude` runs it on numpy arrays (the ``ptychopinn_physics_forward`` hook).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from ptychopinn.physics import MERGE_EPS, center_window
+from ptychopinn.physics import MERGE_EPS, canvas_size_for, center_window
 
 from ptychopinn_tf._env import tf_keras
 
@@ -24,9 +29,10 @@ __all__ = [
     "extract_patches",
     "far_field_amplitude",
     "forward_amplitude",
-    "group_object",
     "merge_patches",
+    "predicted_amplitude",
     "resample",
+    "static_canvas_size",
 ]
 
 
@@ -170,20 +176,6 @@ def constrained_patches(object_patches, offsets, *, object_big: bool, canvas_siz
     return tf.reshape(tf.complex(moved[..., 0], moved[..., 1]), (B, C, N, N))
 
 
-def group_object(object_patches, offsets, *, object_big: bool):
-    """The object patch each group contributes to the reconstruction (twin of the oracle's).
-
-    Returns
-    -------
-    (B, N, N) complex64
-    """
-    C = offsets.shape[1]
-    if C == 1 or not object_big:
-        return object_patches[:, 0]
-    N = object_patches.shape[-1]
-    return merge_patches(object_patches, offsets, canvas_size=N)
-
-
 def far_field_amplitude(exit_wave):
     """``|fftshift(fft2(psi, norm="ortho"))|`` over the last two axes; (..., N, N) float32."""
     N = exit_wave.shape[-1]
@@ -191,8 +183,8 @@ def far_field_amplitude(exit_wave):
     return tf.signal.fftshift(amp, axes=(-2, -1))
 
 
-def forward_amplitude(object_patches, probe, offsets, *, object_big: bool, log_scale, canvas_size: int):
-    """Predicted diffraction amplitudes (twin of :func:`ptychopinn.physics.forward_amplitude`).
+def predicted_amplitude(object_patches, probe, offsets, *, object_big: bool, log_scale, canvas_size: int):
+    """Predicted diffraction amplitudes, differentiable (twin of :func:`ptychopinn.physics.forward_amplitude`).
 
     Parameters
     ----------
@@ -211,10 +203,44 @@ def forward_amplitude(object_patches, probe, offsets, *, object_big: bool, log_s
 
 
 def static_canvas_size(offsets: np.ndarray, N: int, *, quantum: int = 4) -> int:
-    """A canvas side for every group in ``offsets``: ``N + 2 * ceil(reach)``, reach rounded up to
-    a multiple of ``quantum`` pixels (fewer distinct graph shapes; larger canvases are exact)."""
-    off = np.asarray(offsets, dtype=np.float64)
-    reach = float(np.max(np.abs(off))) if off.size else 0.0
-    r = int(np.ceil(reach))
-    r = quantum * int(np.ceil(r / quantum)) if r else 0
-    return N + 2 * r
+    """A canvas side for every group in ``offsets``: core's :func:`~ptychopinn.physics.canvas_size_for`
+    with the reach rounded up to a multiple of ``quantum`` pixels (fewer distinct graph shapes;
+    larger canvases are exact)."""
+    reach = (canvas_size_for(offsets, N) - N) // 2
+    return N + 2 * quantum * -(-reach // quantum)
+
+
+def forward_amplitude(
+    object_patches: np.ndarray,
+    probe: np.ndarray,
+    offsets: np.ndarray | None,
+    *,
+    object_big: bool = True,
+    log_scale: float = 0.0,
+) -> np.ndarray:
+    """:func:`predicted_amplitude` on numpy arrays (the ``ptychopinn_physics_forward`` hook).
+
+    Parameters
+    ----------
+    object_patches : (B, C', N, N) complex, network units
+    probe : (N, N) complex, normalised
+    offsets : (B, C, 2) float (dx, dy) object pixels, or None (gridsize 1)
+    object_big : bool
+    log_scale : float
+
+    Returns
+    -------
+    (B, C, N, N) float32, network units
+    """
+    o = np.asarray(object_patches, dtype=np.complex64)
+    B, N = o.shape[0], o.shape[-1]
+    off = np.zeros((B, 1, 2), np.float32) if offsets is None else np.asarray(offsets, dtype=np.float32)
+    out: Any = predicted_amplitude(
+        tf.constant(o),
+        tf.constant(np.asarray(probe, dtype=np.complex64)),
+        tf.constant(off),
+        object_big=object_big,
+        log_scale=float(log_scale),
+        canvas_size=static_canvas_size(off, N),
+    )
+    return np.asarray(out.numpy(), dtype=np.float32)

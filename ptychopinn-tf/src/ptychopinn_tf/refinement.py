@@ -28,9 +28,8 @@ from ptychopinn.refinement.problem import BatchGradients, RefinementProblem, Ref
 from ptychopinn.refinement.problem import window_corners as checked_corners
 from ptychopinn.results import CanvasSpec
 
-from ptychopinn_tf._env import tf_keras
+from ptychopinn_tf._env import apply_threads, tf_keras
 from ptychopinn_tf.options import resolve_options
-from ptychopinn_tf.runtime import apply_threads
 
 if TYPE_CHECKING:  # annotations only: TensorFlow is imported through tf_keras() at run time
     from tensorflow import Tensor

@@ -1,4 +1,4 @@
-"""The ``train`` hook's implementation: Keras ``model.fit`` on a ``tf.data`` pipeline."""
+"""The ``train`` hook's implementation: Keras ``model.fit`` on a ``tf.data`` pipeline, any architecture."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import numpy as np
 from ptychopinn.config import ModelConfig, TrainingConfig
 from ptychopinn.results import TrainedModel, TrainingData, TrainingSummary
 
-from ptychopinn_tf import __version__
-from ptychopinn_tf._env import tf_keras
+from ptychopinn_tf._env import apply_threads, make_strategy, tf_keras
+from ptychopinn_tf._version import __version__
 from ptychopinn_tf.data import make_dataset
-from ptychopinn_tf.model import PtychoPINNModel, pinn_loss, supervised_loss
+from ptychopinn_tf.losses import keras_loss
 from ptychopinn_tf.options import TFOptions
 from ptychopinn_tf.physics import static_canvas_size
-from ptychopinn_tf.runtime import apply_threads, make_strategy
+from ptychopinn_tf.training_model import PtychoPINNModel
+from ptychopinn_tf.weights import network_weights
 
 tf, keras = tf_keras()
 
@@ -53,12 +54,15 @@ def train(
 ) -> TrainedModel:
     """Train with ``model.fit`` and return the model with canonical numpy weights.
 
+    Core has checked ``data`` against ``model_config`` (pattern and group size, ground truth)
+    before calling the hook. The network starts from core's
+    :func:`~ptychopinn.architecture.init_weights` with ``training_config.seed``.
+
     History keys: ``loss``, ``val_loss`` (with validation groups), ``learning_rate`` and
     ``epoch_time_s`` (wall seconds per epoch; epoch 1 includes graph tracing) and
     ``first_step_s`` (wall seconds from the start of each epoch to the end of its first
     training step: one step plus any idle time at the start of the epoch).
     """
-    data.check_compatible(model_config)
     apply_threads(options)
     tc = training_config
     supervised = model_config.model_type == "supervised"
@@ -73,9 +77,7 @@ def train(
         optimizer = keras.optimizers.Adam(learning_rate=tc.learning_rate)
         if options.precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        loss = (
-            supervised_loss if supervised else pinn_loss(input_scale=data.normalisation.input_scale, training_config=tc)
-        )
+        loss = keras_loss(model_config.model_type, input_scale=data.normalisation.input_scale, training_config=tc)
         model.compile(
             optimizer=optimizer,
             loss=loss,
@@ -135,7 +137,7 @@ def train(
         training_config=tc,
         normalisation=data.normalisation,
         probe=np.asarray(data.probe, dtype=np.complex64),
-        weights=model.get_canonical(),
+        weights=network_weights(model.network),
         training_summary=summary,
         metadata={
             "tensorflow_version": tf.__version__,

@@ -63,7 +63,8 @@ def test_every_op_matches_the_reference(level: str) -> None:
 
     graph, weights = coverage_graph(), graph_weights(coverage_graph())
     x = np.random.default_rng(1).normal(0, 1, (3, 2, 16, 16)).astype(np.float32)
-    session = create_session(graph_to_onnx(graph, weights).SerializeToString(), replace(ONE_THREAD, graph_optimization_level=level))
+    options = replace(ONE_THREAD, graph_optimization_level=level)
+    session = create_session(graph_to_onnx(graph, weights).SerializeToString(), options)
     amp, phase = session.run([AMPLITUDE, PHASE], {INPUT: x})
     ref_amp, ref_phase = run_graph(graph, weights, x)
     assert amp.shape == ref_amp.shape == (3, 2, 16, 16)

@@ -1,4 +1,4 @@
-"""Driven by test_ddp.py: train with strategy="ddp" on 2 CPU processes (gloo), save, report.
+"""Driven by test_ddp.py: train with strategy="ddp" on 2 CPU processes (gloo), save on rank 0, report.
 
 Lightning's DDP launcher re-executes this script for rank 1, so it must run as a script
 (``python ddp_train_script.py OUTDIR``), not inside the pytest process.
@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest import simulate, training_data
 
+from ptychopinn.api import save_model
 from ptychopinn.config import ModelConfig, TrainingConfig
 from ptychopinn_torch import _plugin
 from ptychopinn_torch.options import TorchOptions
@@ -33,14 +34,15 @@ def main() -> None:
     )
     model = _plugin.ptychopinn_train(
         data=data,
-        model_config=ModelConfig(n_filters_scale=1),
+        model_config=ModelConfig(architecture="fast", n_filters_scale=1),
         training_config=TrainingConfig(epochs=2, batch_size=4, early_stopping_patience=None),
         options=opts,
     )
     import torch.distributed as dist
 
     rank = dist.get_rank() if dist.is_initialized() else int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", 0)))
-    _plugin.ptychopinn_save(model=model, path=out / "model.ptychopinn.zip")
+    if rank == 0:  # every rank holds the same model; core writes the bundle once
+        save_model(model, out / "model.ptychopinn.zip")
     report = {
         "rank": rank,
         "world_size": model.metadata.get("world_size"),

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from conftest import training_data
 
+from ptychopinn.api import get_backend, load_model
 from ptychopinn.config import InferenceConfig
-from ptychopinn_torch import _plugin
 from ptychopinn_torch.options import TorchOptions
 
 SCRIPT = Path(__file__).with_name("ddp_train_script.py")
@@ -37,9 +37,8 @@ def test_ddp_two_cpu_processes_write_one_loadable_bundle(tmp_path: Path, small_s
     assert r0["world_size"] == r1["world_size"] == "2"
     assert r0["epochs_run"] == 2 and len(r0["history"]["loss"]) == 2
     assert r0["checksum"] == r1["checksum"]  # DDP kept the replicas identical
-    model = _plugin.ptychopinn_load(path=tmp_path / "model.ptychopinn.zip", options=None)
+    model = load_model(tmp_path / "model.ptychopinn.zip")
+    assert model.backend == "pytorch" and model.model_config.architecture == "fast"
     data = training_data(small_scan, 1)
-    pred = _plugin.ptychopinn_infer(
-        model=model, data=data.train, config=InferenceConfig(batch_size=16), options=TorchOptions(num_threads=1)
-    )
+    pred = get_backend("pytorch").infer(model, data.train, InferenceConfig(batch_size=16), TorchOptions(num_threads=1))
     assert pred.patches.shape == (data.train.n_groups, 64, 64) and np.isfinite(pred.patches).all()

@@ -1,14 +1,18 @@
-"""Plugin module, discovery through the installed entry point, and options."""
+"""The plugin module: small, hooks only, no framework import, capabilities that match its hooks."""
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
-import pytest
+from ptychopinn.plugins.hookspecs import BACKEND_API_VERSION, CAPABILITY_HOOKS
+from ptychopinn_torch import _plugin
 
-from ptychopinn.errors import ConfigError
-from ptychopinn_torch.options import TorchOptions, resolve_options
+
+def test_plugin_module_is_at_most_80_lines() -> None:
+    lines = inspect.getsource(_plugin).splitlines()
+    assert len(lines) <= 80, len(lines)
 
 
 def test_plugin_module_imports_no_framework() -> None:
@@ -23,22 +27,18 @@ def test_plugin_module_imports_no_framework() -> None:
     assert "ok" in out.stdout
 
 
+def test_capabilities_match_the_hooks() -> None:
+    info = _plugin.ptychopinn_backend_info()
+    assert info.api_version == BACKEND_API_VERSION == (2, 0)
+    assert info.capabilities == {"train", "infer", "refine", "physics_forward"}
+    hooks = {name for name in dir(_plugin) if name.startswith("ptychopinn_")}
+    want = {CAPABILITY_HOOKS[c] for c in info.capabilities} | {"ptychopinn_backend_info", "ptychopinn_resolve_options"}
+    assert hooks == want
+
+
 def test_entry_point_is_discovered_by_core() -> None:
     from ptychopinn.api import get_backend
 
     handle = get_backend("pytorch")
-    assert handle.name == "pytorch"
+    assert handle.name == "pytorch" and handle.capabilities == _plugin.CAPABILITIES
     assert get_backend("torch").name == "pytorch"
-
-
-def test_options_from_mapping_and_unknown_key() -> None:
-    opts = resolve_options({"accelerator": "cpu", "devices": 2, "strategy": "ddp", "num_threads": 1})
-    assert opts == TorchOptions(accelerator="cpu", devices=2, strategy="ddp", num_threads=1)
-    assert opts.trainer_kwargs()["strategy"] == "ddp"
-    with pytest.raises(ConfigError, match="'acclerator'"):
-        resolve_options({"acclerator": "gpu"})
-    with pytest.raises(ConfigError, match="num_workers"):
-        TorchOptions(num_workers=-1)
-    with pytest.raises(ConfigError):
-        resolve_options(42)
-    assert resolve_options(None) == TorchOptions()

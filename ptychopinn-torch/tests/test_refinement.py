@@ -92,7 +92,7 @@ def test_plugin_returns_the_torch_operator() -> None:
     import ptychopinn
 
     backend = ptychopinn.get_backend("pytorch")
-    assert backend.info.api_version == (1, 1)
+    assert backend.info.api_version == (2, 0) and "refine" in backend.info.capabilities
     problem, state = refinement_test_problem()
     operator = backend.refinement_operator(problem, {"accelerator": "cpu", "num_threads": 1})
     assert isinstance(operator, TorchRefinementOperator) and operator.name == "pytorch"

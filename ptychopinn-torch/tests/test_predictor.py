@@ -82,6 +82,9 @@ def test_wrong_batch_shape_is_refused_and_empty_batch_is_empty(small_scan) -> No
         predictor.predict(_x(2, 1))
     with pytest.raises(ConfigError):
         predictor.predict(_x(2, 4)[0])
+    frozen = _x(2, 4)
+    frozen.flags.writeable = False  # e.g. a memory-mapped stack
+    np.testing.assert_array_equal(predictor.predict(frozen), predictor.predict(_x(2, 4)))
     empty = predictor.predict(np.zeros((0, 4, 64, 64), np.float32))
     assert empty.shape == (0, 4, 64, 64) and empty.dtype == np.complex64
 

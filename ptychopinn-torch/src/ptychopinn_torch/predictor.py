@@ -116,6 +116,8 @@ class TorchPredictor:
                 f"predict: diffraction must be (B, {self.channels}, {self.N}, {self.N}) for this model, "
                 f"got {x.shape}"
             )
+        if not (x.flags.writeable and x.flags.c_contiguous):  # memory maps, views: torch wants its own buffer
+            x = np.array(x, dtype=np.float32, order="C")
         B = x.shape[0]
         if B == 0:
             return np.zeros((0, self.channels_out, self.N, self.N), dtype=np.complex64)

@@ -167,3 +167,12 @@ def test_reference_predict_shapes_and_ranges(architecture: str, gridsize: int) -
 def test_unknown_architecture_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="architecture"):
         ModelConfig(architecture="resnet")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("architecture", ["published", "fast"])
+@pytest.mark.parametrize("activation", ["sigmoid", "swish", "softplus", "relu"])
+def test_every_amplitude_activation_builds(architecture: str, activation: str) -> None:
+    cfg = ModelConfig(architecture=architecture, amp_activation=activation, n_filters_scale=1)  # type: ignore[arg-type]
+    amp, _ = run_graph(architecture_graph(cfg), init_weights(cfg, seed=0), np.ones((1, 1, 64, 64), np.float32))
+    if activation in ("sigmoid", "softplus", "relu"):
+        assert amp.min() >= 0

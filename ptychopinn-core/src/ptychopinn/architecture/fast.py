@@ -11,7 +11,7 @@ against ~1.6 for the published architecture (:func:`ptychopinn.architecture.arch
 from __future__ import annotations
 
 from ptychopinn.architecture.graph import Graph, GraphBuilder
-from ptychopinn.architecture.published import conv_block
+from ptychopinn.architecture.published import amp_activation_kind, conv_block
 from ptychopinn.config.model import ModelConfig
 
 __all__ = ["build_fast"]
@@ -36,7 +36,7 @@ def build_fast(config: ModelConfig) -> Graph:
     for j, f in enumerate(reversed(widths[:-1])):
         h = conv_block(g, g.upsample(h), f"decoder.{j}", f)
     outputs = {}
-    for branch, activation in (("amp", config.amp_activation), ("phase", "pi_tanh")):
+    for branch, activation in (("amp", amp_activation_kind(config)), ("phase", "pi_tanh")):
         sub = g.conv(h, f"head_{branch}.out", 4 * c_out)
         outputs[branch] = g.act(g.depth_to_space(sub), activation)
     return g.build(outputs["amp"], outputs["phase"])

@@ -14,7 +14,7 @@ from ptychopinn.architecture.graph import Graph, GraphBuilder
 from ptychopinn.config.model import ModelConfig
 from ptychopinn.physics.overlap import center_window
 
-__all__ = ["BORDER_CHANNELS", "build_published", "decoder_widths", "encoder_widths"]
+__all__ = ["BORDER_CHANNELS", "amp_activation_kind", "build_published", "decoder_widths", "encoder_widths"]
 
 BORDER_CHANNELS = 4
 """Decoder channels used by the border branch (``probe_big``); the central head sees the rest."""
@@ -30,6 +30,11 @@ def decoder_widths(N: int, n: int) -> list[int]:
     """Decoder block widths from the bottleneck (N=64: 64n, 32n; N=128: 128n, 64n, 32n)."""
     blocks = int(round(math.log2(N))) - 4
     return [32 * n * 2 ** (blocks - 1 - j) for j in range(blocks)]
+
+
+def amp_activation_kind(config: ModelConfig) -> str:
+    """The graph activation of ``config.amp_activation`` (``swish`` is the graph's ``silu``)."""
+    return "silu" if config.amp_activation == "swish" else config.amp_activation
 
 
 def conv_block(g: GraphBuilder, x: str, prefix: str, f: int) -> str:
@@ -63,7 +68,7 @@ def build_published(config: ModelConfig) -> Graph:
     for i, f in enumerate(encoder_widths(N, n)):
         h = g.maxpool(conv_block(g, h, f"encoder.{i}", f))
     outputs = {}
-    for branch, activation in (("amp", config.amp_activation), ("phase", "pi_tanh")):
+    for branch, activation in (("amp", amp_activation_kind(config)), ("phase", "pi_tanh")):
         d = h
         for j, f in enumerate(decoder_widths(N, n)):
             d = g.upsample(conv_block(g, d, f"decoder_{branch}.{j}", f))

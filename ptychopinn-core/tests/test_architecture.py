@@ -174,5 +174,5 @@ def test_unknown_architecture_is_a_config_error() -> None:
 def test_every_amplitude_activation_builds(architecture: str, activation: str) -> None:
     cfg = ModelConfig(architecture=architecture, amp_activation=activation, n_filters_scale=1)  # type: ignore[arg-type]
     amp, _ = run_graph(architecture_graph(cfg), init_weights(cfg, seed=0), np.ones((1, 1, 64, 64), np.float32))
-    if activation in ("sigmoid", "softplus", "relu"):
+    if activation in ("sigmoid", "softplus", "relu") and architecture == "fast":  # published: swish border
         assert amp.min() >= 0

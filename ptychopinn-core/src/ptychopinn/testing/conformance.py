@@ -1,4 +1,4 @@
-"""``BackendConformance``: the pytest base class a backend author subclasses.
+"""``BackendConformance``: the pytest base class a backend author subclasses (contract 2.0).
 
 Usage, in the backend's own tests (this module is *not* a pytest plugin; import it)::
 
@@ -6,38 +6,51 @@ Usage, in the backend's own tests (this module is *not* a pytest plugin; import 
 
     class TestMyBackend(BackendConformance):
         backend_name = "mybackend"
-        xfail_tests = {"test_smoke_seeded_runs_repeat": "GPU kernels are not deterministic"}
+        xfail_tests = {"test_train_seeded_runs_repeat": "GPU kernels are not deterministic"}
 
-Tiers (test-name prefixes, so ``-k contract`` selects one):
+A backend is checked for what it declares (``BackendInfo.capabilities``); the tests of a
+capability it does not declare are skipped with the reason. Tiers (test-name prefixes, so
+``-k infer`` selects one):
 
-- ``contract``: discovered through its entry point; metadata valid and name normalised;
-  the plugin module imports no ML framework (fresh interpreter, ``sys.modules``);
-  hook signatures validated by pluggy; required hooks present.
-- ``numerics``: ``reassemble`` agrees with core's numpy stitcher; the optional
-  ``ptychopinn_physics_forward`` hook agrees with :func:`ptychopinn.physics.forward_amplitude`
-  (relative 1e-5); the optional ``ptychopinn_refinement_operator`` hook's loss and gradients
-  agree with :class:`ptychopinn.refinement.NumpyRefinementOperator` (relative 1e-4);
-  ``infer`` of a briefly trained model is finite and shaped right.
-- ``smoke``: a few training epochs give a finite, decreasing loss; save -> load gives
-  identical ``infer`` output; two runs with one seed give the same weights.
+- ``contract`` (always): entry point; ``BackendInfo`` (name, API version 2.x, version); every
+  declared capability has its hook and every capability hook is declared; the plugin module
+  imports no ML framework (fresh interpreter, ``sys.modules``).
+- ``infer``: predictors built through core's ``Backend.predictor`` for the published and fast
+  architectures, gridsize 1 and 2 (:data:`~ptychopinn.testing.models.INFER_CONFIGS`) equal
+  :func:`ptychopinn.architecture.reference_predict` (relative 1e-4), complex64, shaped right;
+  batch-size independence; no stale predictor (two models, one config, other weights);
+  the same model built twice; ``Backend.infer`` end to end.
+- ``train``: a tiny run gives canonical, finite float32 weights, the backend's name, a finite
+  per-epoch loss that decreases; seeded runs repeat; the model round-trips through a bundle.
+- ``physics_forward``: amplitudes equal :func:`ptychopinn.physics.forward_amplitude`
+  (relative 1e-5); the linear part's adjointness against the oracle's adjoint.
+- ``refine``: gradients equal :class:`ptychopinn.refinement.NumpyRefinementOperator`'s
+  (relative 1e-4); the object gradient passes a directional-derivative test of the
+  operator's own loss.
+- ``export``: a non-empty file written atomically at the given path.
+
+The same checks run without pytest through :func:`ptychopinn.testing.check_backend`.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import pytest
 
-from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
+from ptychopinn.config import ModelConfig, TrainingConfig
 from ptychopinn.data.scan import ScanData
 from ptychopinn.plugins.backend import Backend
-from ptychopinn.refinement import NumpyRefinementOperator, RefinementOperator, RefinementProblem, RefinementState
-from ptychopinn.results import CanvasSpec, TrainedModel
+from ptychopinn.results import TrainedModel
+from ptychopinn.testing import contract, inference, operators, refinement, training
+from ptychopinn.testing.contract import FRAMEWORK_MODULES, PluginView
+from ptychopinn.testing.models import INFER_CONFIGS, kit_model
+from ptychopinn.testing.refinement import (
+    reference_finite_differences,
+    refinement_gradient_errors,
+    refinement_test_problem,
+)
 
 __all__ = [
     "FRAMEWORK_MODULES",
@@ -47,8 +60,10 @@ __all__ = [
     "refinement_test_problem",
 ]
 
-FRAMEWORK_MODULES: tuple[str, ...] = ("tensorflow", "keras", "torch", "lightning", "jax", "pytorch_lightning")
-"""Top-level modules a plugin module must not import."""
+
+def _require(backend: Backend, capability: str) -> None:
+    if capability not in backend.info.capabilities:
+        pytest.skip(f"backend '{backend.name}' does not declare capability '{capability}'")
 
 
 class BackendConformance:
@@ -57,36 +72,58 @@ class BackendConformance:
     backend_name: ClassVar[str] = ""
     """Canonical name of the backend under test (its entry-point name)."""
 
+    backend_options: ClassVar[Any] = None
+    """Options passed through core (the backend's options dataclass, a mapping, or None)."""
+
     xfail_tests: ClassVar[dict[str, str]] = {}
     """Test name -> reason, for known deviations (marked xfail, not skipped: a fix shows up as XPASS)."""
 
-    model_config: ClassVar[ModelConfig] = ModelConfig(N=64, gridsize=1, n_filters_scale=1)
-    """Architecture used by the numerics and smoke tiers (small, CPU friendly)."""
+    infer_configs: ClassVar[tuple[ModelConfig, ...]] = INFER_CONFIGS
+    """Architectures of the ``infer`` tier."""
 
-    smoke_training: ClassVar[TrainingConfig] = TrainingConfig(
+    model_config: ClassVar[ModelConfig] = ModelConfig(N=64, gridsize=1, n_filters_scale=1)
+    """Architecture of the ``train`` tier (small, CPU friendly)."""
+
+    training_config: ClassVar[TrainingConfig] = TrainingConfig(
         epochs=3, batch_size=4, validation_fraction=0.0, early_stopping_patience=None, learning_rate=1e-3
     )
-    """Training budget of the smoke tier."""
+    """Training budget of the ``train`` tier."""
+
+    infer_rtol: ClassVar[float] = 1e-4
+    """Relative tolerance of predictor outputs against the numpy reference."""
 
     forward_rtol: ClassVar[float] = 1e-5
-    """Relative tolerance of the physics comparison (float32)."""
+    """Relative tolerance of the forward amplitudes (float32)."""
 
-    reassemble_rtol: ClassVar[float] = 1e-5
-    """Relative tolerance of the reassembly comparison."""
+    adjoint_rtol: ClassVar[float] = 1e-4
+    """Relative tolerance of the adjointness test of the forward model's linear part."""
 
     refinement_rtol: ClassVar[float] = 1e-4
-    """Relative tolerance of the refinement loss and gradients (float32 on the backend's device)."""
+    """Relative tolerance of the refinement loss and gradients against the reference."""
 
-    backend_options: ClassVar[Any] = None
-    """Options passed to train/infer/load/refinement_operator (backend-owned)."""
+    directional_rtol: ClassVar[float] = 1e-2
+    """Relative tolerance of the object gradient's directional-derivative test (float32 loss)."""
 
     # ----------------------------------------------------------------- fixtures
+    @classmethod
+    def pytest_generate_tests(cls, metafunc: pytest.Metafunc) -> None:
+        if "infer_config" in metafunc.fixturenames:
+            ids = [f"{c.architecture}-gridsize{c.gridsize}" for c in cls.infer_configs]
+            metafunc.parametrize("infer_config", cls.infer_configs, ids=ids)
+
     @pytest.fixture(autouse=True)
     def _conformance_xfail(self, request: pytest.FixtureRequest) -> None:
         name = getattr(request.node, "originalname", None) or request.node.name
         reason = self.xfail_tests.get(name)
         if reason:
             request.node.add_marker(pytest.mark.xfail(reason=reason, strict=False))
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def plugin(cls) -> PluginView:
+        if not cls.backend_name:
+            pytest.fail(f"{cls.__name__}.backend_name is not set")
+        return contract.plugin_view(cls.backend_name)
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -107,264 +144,103 @@ class BackendConformance:
     @pytest.fixture(scope="class")
     @classmethod
     def trained(cls, backend: Backend, scan: ScanData) -> TrainedModel:
-        return cls._train(backend, scan, seed=0)
-
-    @classmethod
-    def _train(cls, backend: Backend, scan: ScanData, *, seed: int) -> TrainedModel:
-        import dataclasses
-
-        import ptychopinn
-
-        cfg = dataclasses.replace(cls.smoke_training, seed=seed)
-        return ptychopinn.train(scan, backend=backend.name, model_config=cls.model_config, training_config=cfg,
-                                options=cls.backend_options)
-
-    def _grouped(self, scan: ScanData) -> Any:
-        from ptychopinn.grouping import make_grouped_scan
-
-        return make_grouped_scan(scan, gridsize=self.model_config.gridsize, seed=0)
+        _require(backend, "train")
+        return training.train_small(backend, scan, cls.model_config, cls.training_config,
+                                    options=cls.backend_options, seed=0)
 
     # ----------------------------------------------------------------- contract
-    def test_contract_discovered_through_entry_point(self, backend: Backend) -> None:
-        from importlib import metadata
+    def test_contract_entry_point(self) -> None:
+        contract.check_entry_point(self.backend_name)
 
-        from ptychopinn.plugins.names import ENTRY_POINT_GROUP
+    def test_contract_metadata(self, plugin: PluginView) -> None:
+        contract.check_metadata(plugin)
 
-        names = [ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)]
-        assert self.backend_name in names, f"no entry point {self.backend_name!r} in group {ENTRY_POINT_GROUP}"
-        assert backend.entry_point and backend.distribution
+    def test_contract_capabilities_match_hooks(self, plugin: PluginView) -> None:
+        contract.check_capabilities_match_hooks(plugin)
 
-    def test_contract_metadata(self, backend: Backend) -> None:
-        from ptychopinn.plugins import BACKEND_API_VERSION, BackendInfo
+    def test_contract_plugin_imports_no_framework(self, plugin: PluginView) -> None:
+        contract.check_plugin_imports_no_framework(plugin)
 
-        info = backend.info
-        assert isinstance(info, BackendInfo)
-        assert info.name == self.backend_name == info.name.strip().lower()
-        assert " " not in info.name
-        assert info.api_version[0] == BACKEND_API_VERSION[0] and info.api_version[1] <= BACKEND_API_VERSION[1]
-        assert isinstance(info.version, str) and info.version
+    def test_contract_core_loads_it(self, backend: Backend, plugin: PluginView) -> None:
+        assert backend.info == plugin.info and backend.capabilities == plugin.info.capabilities
 
-    def test_contract_plugin_imports_no_framework(self, backend: Backend) -> None:
-        code = (
-            "import importlib, json, sys\n"
-            f"importlib.import_module({backend.entry_point.split(':')[0].strip()!r})\n"
-            f"print(json.dumps(sorted(m for m in {list(FRAMEWORK_MODULES)!r} if m in sys.modules)))\n"
-        )
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, proc.stderr
-        loaded = json.loads(proc.stdout.strip().splitlines()[-1])
-        assert loaded == [], f"importing {backend.entry_point} imported {loaded}"
+    # ----------------------------------------------------------------- infer
+    def test_infer_matches_reference(self, backend: Backend, infer_config: ModelConfig) -> None:
+        _require(backend, "infer")
+        inference.check_predictor_matches_reference(backend, infer_config, options=self.backend_options,
+                                                    rtol=self.infer_rtol)
 
-    def test_contract_required_hooks_and_signatures(self, backend: Backend) -> None:
-        from ptychopinn.plugins.registry import REQUIRED_HOOKS
+    def test_infer_batch_size_independent(self, backend: Backend, infer_config: ModelConfig) -> None:
+        _require(backend, "infer")
+        inference.check_batch_size_independent(backend, infer_config, options=self.backend_options,
+                                               rtol=self.infer_rtol)
 
-        # pluggy validated every hookimpl signature against BackendSpec when the backend loaded.
-        for hook in REQUIRED_HOOKS:
-            assert backend.implements(hook), f"missing required hook {hook}"
+    def test_infer_no_stale_predictor_cache(self, backend: Backend) -> None:
+        _require(backend, "infer")
+        for config in self.infer_configs[:2]:
+            inference.check_no_stale_predictor_cache(backend, config, options=self.backend_options,
+                                                     rtol=self.infer_rtol)
 
-    # ----------------------------------------------------------------- numerics
-    def test_numerics_reassemble_matches_core(self, backend: Backend, scan: ScanData) -> None:
-        from ptychopinn.results import PatchPrediction
-        from ptychopinn.stitching import reassemble
+    def test_infer_same_model_twice(self, backend: Backend) -> None:
+        _require(backend, "infer")
+        inference.check_same_model_twice(backend, self.infer_configs[0], options=self.backend_options,
+                                         rtol=self.infer_rtol)
 
-        rng = np.random.default_rng(1)
-        N = scan.N
-        patches = (rng.uniform(0.5, 1.0, (scan.n_patterns, N, N))
-                   * np.exp(1j * rng.uniform(-1, 1, (scan.n_patterns, N, N)))).astype(np.complex64)
-        prediction = PatchPrediction(patches=patches, positions=scan.positions, backend=backend.name)
-        config = InferenceConfig()
-        got = backend.reassemble(prediction, scan.probe, config, None)
-        ref = reassemble(patches, scan.positions, scan.probe, config=config)
-        assert got.object.shape == ref.object.shape and got.canvas == ref.canvas
-        assert np.array_equal(got.valid, ref.valid)
-        scale = np.max(np.abs(ref.object))
-        np.testing.assert_allclose(got.object[ref.valid], ref.object[ref.valid], rtol=self.reassemble_rtol,
-                                   atol=self.reassemble_rtol * scale)
+    def test_infer_through_core(self, backend: Backend, infer_config: ModelConfig) -> None:
+        _require(backend, "infer")
+        inference.check_infer_through_core(backend, infer_config, options=self.backend_options, rtol=self.infer_rtol)
 
-    @pytest.mark.parametrize("gridsize", [1, 2])
-    def test_numerics_physics_forward_matches_core(self, backend: Backend, gridsize: int) -> None:
-        from ptychopinn.grouping import group_neighbours
-        from ptychopinn.physics import forward_amplitude, normalise_probe
-        from ptychopinn.testing.synthetic import synthetic_scan
+    # ----------------------------------------------------------------- train
+    def test_train_returns_canonical_model(self, backend: Backend, trained: TrainedModel) -> None:
+        training.check_trained_model(trained, backend=backend.name, model_config=self.model_config)
 
-        if not backend.implements("ptychopinn_physics_forward"):
-            pytest.skip("backend does not implement the optional ptychopinn_physics_forward hook")
-        scan = synthetic_scan(N=self.model_config.N, n_side=3, step_px=5, seed=2)
-        groups = group_neighbours(scan.positions, gridsize=gridsize, seed=0)
-        B, C = groups.indices.shape
-        N = scan.N
-        rng = np.random.default_rng(3)
-        patches = (rng.uniform(0.2, 1.0, (B, C, N, N)) * np.exp(1j * rng.uniform(-2, 2, (B, C, N, N))))
-        patches = patches.astype(np.complex64)
-        probe = normalise_probe(scan.probe, reference_transmission=0.6)
-        offsets = groups.offsets if C > 1 else None
-        for object_big, log_scale in ((True, 0.0), (True, 0.3), (False, 0.0)):
-            obj = patches if object_big or C == 1 else patches[:, :1]
-            got = backend.physics_forward(obj, probe, offsets, object_big=object_big, log_scale=log_scale)
-            ref = forward_amplitude(obj, probe, offsets, object_big=object_big, log_scale=log_scale)
-            assert got is not None and got.shape == ref.shape, (None if got is None else got.shape, ref.shape)
-            np.testing.assert_allclose(got, ref, rtol=self.forward_rtol, atol=self.forward_rtol * np.max(ref))
+    def test_train_loss_decreases(self, trained: TrainedModel) -> None:
+        training.check_loss_decreases(trained)
 
-    def test_numerics_refinement_gradients_match_reference(self, backend: Backend) -> None:
-        if not backend.implements("ptychopinn_refinement_operator"):
-            pytest.skip("backend does not implement the optional ptychopinn_refinement_operator hook (API 1.1); "
-                        "refinement uses core's numpy reference operator")
-        problem, state = refinement_test_problem()
-        before = state.copy()
-        operator = backend.refinement_operator(problem, self.backend_options)
-        assert operator.name == backend.name, f"operator.name {operator.name!r} is not the backend's name"
-        indices = np.random.default_rng(4).permutation(problem.n_patterns)[: problem.n_patterns - 3]
-        errors = refinement_gradient_errors(operator, problem, state, indices)
-        for key in ("object", "probe", "positions"):
-            np.testing.assert_array_equal(getattr(state, key), getattr(before, key), err_msg=f"state.{key} modified")
-        bad = {name: err for name, err in errors.items() if not err <= self.refinement_rtol}
-        assert not bad, f"refinement operator differs from the numpy reference (max relative errors): {errors}"
+    def test_train_seeded_runs_repeat(self, backend: Backend, scan: ScanData, trained: TrainedModel) -> None:
+        import numpy as np
 
-    def test_numerics_infer_finite_and_shaped(self, backend: Backend, trained: TrainedModel, scan: ScanData) -> None:
-        data = self._grouped(scan)
-        pred = backend.infer(trained, data, InferenceConfig(), self.backend_options)
-        assert pred.patches.shape == (data.n_groups, scan.N, scan.N)
-        assert np.iscomplexobj(pred.patches)
-        assert np.all(np.isfinite(pred.patches))
-        np.testing.assert_allclose(pred.positions, data.centres)
-
-    # ----------------------------------------------------------------- smoke
-    def test_smoke_training_loss_finite_and_decreasing(self, trained: TrainedModel) -> None:
-        assert trained.backend == self.backend_name
-        summary = trained.training_summary
-        assert summary is not None and summary.epochs_run >= 1
-        loss = np.asarray(summary.history["loss"], dtype=np.float64)
-        assert loss.size >= 2 and np.all(np.isfinite(loss)), loss
-        assert loss[-1] < loss[0], f"loss did not decrease: {loss}"
-
-    def test_smoke_save_load_identical_infer(
-        self, backend: Backend, trained: TrainedModel, scan: ScanData, tmp_path: Path
-    ) -> None:
-        import ptychopinn
-
-        path = ptychopinn.save_model(trained, tmp_path / "model.ptychopinn.zip")
-        loaded = ptychopinn.load_model(path, options=self.backend_options)
-        assert loaded.backend == self.backend_name
-        assert set(loaded.weights) == set(trained.weights)
-        for name, value in trained.weights.items():
-            np.testing.assert_array_equal(loaded.weights[name], value, err_msg=name)
-        data = self._grouped(scan)
-        before = backend.infer(trained, data, InferenceConfig(), self.backend_options).patches
-        after = backend.infer(loaded, data, InferenceConfig(), self.backend_options).patches
-        np.testing.assert_array_equal(after, before)
-
-    def test_smoke_seeded_runs_repeat(self, backend: Backend, trained: TrainedModel, scan: ScanData) -> None:
-        again = self._train(backend, scan, seed=0)
+        again = training.train_small(backend, scan, self.model_config, self.training_config,
+                                     options=self.backend_options, seed=0)
         assert set(again.weights) == set(trained.weights)
         for name, value in trained.weights.items():
             np.testing.assert_allclose(again.weights[name], value, rtol=1e-6, atol=1e-7, err_msg=name)
 
+    def test_train_bundle_round_trip(self, trained: TrainedModel, tmp_path: Path) -> None:
+        import numpy as np
 
-# --------------------------------------------------------------------------- refinement helpers
-def refinement_test_problem(
-    *, N: int = 16, n_patterns: int = 12, seed: int = 0
-) -> tuple[RefinementProblem, RefinementState]:
-    """A small random refinement problem that reaches every branch of the robust loss.
+        import ptychopinn
 
-    Random complex object on a canvas with a non-zero origin, random complex probe, sub-pixel
-    positions (fractions away from 0 and 1, so finite differences do not cross a pixel), and
-    Poisson counts of the predicted intensity times a random factor in [0.3, 6] per pixel: many
-    pixels lie in the Taylor branch (``a < ROBUST_FRACTION sqrt(k)``), and pixel row 0 of every
-    pattern measures 0 counts.
+        loaded = ptychopinn.load_model(ptychopinn.save_model(trained, tmp_path / "model.ptychopinn.zip"))
+        assert loaded.backend == trained.backend and set(loaded.weights) == set(trained.weights)
+        for name, value in trained.weights.items():
+            np.testing.assert_array_equal(loaded.weights[name], value, err_msg=name)
 
-    Returns
-    -------
-    problem : RefinementProblem
-        (M, N, N) float32 amplitudes.
-    state : RefinementState
-        Object (H, W) complex128, probe (N, N) complex128, positions (M, 2) float64.
-    """
-    rng = np.random.default_rng(seed)
-    H, W = 3 * N + 3, 3 * N + 7
-    canvas = CanvasSpec(shape=(H, W), origin=(-5, 3))
-    obj = rng.uniform(0.3, 1.0, (H, W)) * np.exp(1j * rng.uniform(-np.pi, np.pi, (H, W)))
-    probe = 5.0 * (rng.standard_normal((N, N)) + 1j * rng.standard_normal((N, N)))
-    low = np.array(canvas.origin, dtype=np.float64) + N / 2 + 1
-    span = np.array([W, H], dtype=np.float64) - N - 3
-    positions = low + rng.integers(0, span.astype(np.int64), (n_patterns, 2)) + rng.uniform(0.1, 0.9, (n_patterns, 2))
-    state = RefinementState(object=obj, probe=probe, positions=positions)
-    empty = RefinementProblem(amplitudes=np.zeros((n_patterns, N, N), np.float32), canvas=canvas)
-    intensity = NumpyRefinementOperator(empty).predicted_amplitudes(state, np.arange(n_patterns)) ** 2
-    counts = rng.poisson(intensity * rng.uniform(0.3, 6.0, intensity.shape)).astype(np.float64)
-    counts[:, 0, :] = 0
-    return RefinementProblem(amplitudes=np.sqrt(counts).astype(np.float32), canvas=canvas), state
+    # ----------------------------------------------------------------- physics_forward
+    @pytest.mark.parametrize("gridsize", [1, 2])
+    def test_physics_forward_matches_oracle(self, backend: Backend, gridsize: int) -> None:
+        _require(backend, "physics_forward")
+        operators.check_physics_forward_matches_oracle(backend, gridsize, rtol=self.forward_rtol)
 
+    def test_physics_forward_adjoint(self, backend: Backend) -> None:
+        _require(backend, "physics_forward")
+        operators.check_forward_adjointness(backend, rtol=self.adjoint_rtol)
 
-def refinement_gradient_errors(
-    operator: RefinementOperator, problem: RefinementProblem, state: RefinementState, indices: np.ndarray
-) -> dict[str, float]:
-    """Max relative errors of ``operator`` against core's numpy reference on one batch.
+    # ----------------------------------------------------------------- refine
+    def test_refine_gradients_match_reference(self, backend: Backend) -> None:
+        _require(backend, "refine")
+        problem, _ = refinement_test_problem()
+        operator = backend.refinement_operator(problem, self.backend_options)
+        refinement.check_refinement_gradients(operator, backend=backend.name, rtol=self.refinement_rtol)
 
-    Each gradient is compared as ``max |g - g_ref| / max |g_ref|`` (probe and positions
-    requested); a missing or misshapen array counts as error ``inf``.
+    def test_refine_object_gradient_directional_derivative(self, backend: Backend) -> None:
+        _require(backend, "refine")
+        refinement.check_object_gradient_directional(
+            lambda problem: backend.refinement_operator(problem, self.backend_options), rtol=self.directional_rtol
+        )
 
-    Returns
-    -------
-    dict
-        ``loss``, ``object``, ``probe``, ``positions`` -> float.
-    """
-    ref = NumpyRefinementOperator(problem).gradients(state, indices, probe=True, positions=True)
-    got = operator.gradients(state, indices, probe=True, positions=True)
-
-    def rel(a: Any, b: np.ndarray) -> float:
-        if a is None or np.shape(a) != b.shape:
-            return float("inf")
-        return float(np.max(np.abs(np.asarray(a) - b)) / np.max(np.abs(b)))
-
-    return {
-        "loss": abs(float(got.loss) - ref.loss) / abs(ref.loss),
-        "object": rel(got.object_gradient, ref.object_gradient),
-        "probe": rel(got.probe_gradient, ref.probe_gradient),  # type: ignore[arg-type]
-        "positions": rel(got.position_gradient, ref.position_gradient),  # type: ignore[arg-type]
-    }
-
-
-def reference_finite_differences(
-    problem: RefinementProblem, state: RefinementState, indices: np.ndarray, *,
-    object_pixels: np.ndarray, probe_pixels: np.ndarray, eps: float = 1e-6,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Central finite differences of the reference's robust loss (float64).
-
-    Parameters
-    ----------
-    object_pixels, probe_pixels : (K, 2) int, (row, column) of the entries to differentiate
-    eps : float
-        Step, in the units of each variable.
-
-    Returns
-    -------
-    d_object, d_probe : (K,) complex128
-        ``dL/dz* = (dL/dRe z + i dL/dIm z) / 2`` at the given pixels.
-    d_positions : (B, 2) float64
-        dL/d(x, y) of every batch pattern.
-    """
-    op = NumpyRefinementOperator(problem)
-
-    def loss(s: RefinementState) -> float:
-        return op.gradients(s, indices).loss
-
-    def wirtinger(key: str, pixels: np.ndarray) -> np.ndarray:
-        out = np.empty(len(pixels), dtype=np.complex128)
-        for n, (r, c) in enumerate(pixels):
-            parts = []
-            for step in (eps, 1j * eps):
-                plus, minus = state.copy(), state.copy()
-                getattr(plus, key)[r, c] += step
-                getattr(minus, key)[r, c] -= step
-                parts.append((loss(plus) - loss(minus)) / (2 * eps))
-            out[n] = 0.5 * (parts[0] + 1j * parts[1])
-        return out
-
-    d_pos = np.empty((len(indices), 2))
-    for b, m in enumerate(indices):
-        for axis in (0, 1):
-            plus, minus = state.copy(), state.copy()
-            plus.positions[m, axis] += eps
-            minus.positions[m, axis] -= eps
-            d_pos[b, axis] = (loss(plus) - loss(minus)) / (2 * eps)
-    return wirtinger("object", object_pixels), wirtinger("probe", probe_pixels), d_pos
+    # ----------------------------------------------------------------- export
+    def test_export_writes_file_atomically(self, backend: Backend, tmp_path: Path) -> None:
+        _require(backend, "export")
+        model = kit_model(self.infer_configs[0], seed=8, backend=backend.name)
+        training.check_export(backend, model, tmp_path / "export", options=self.backend_options)

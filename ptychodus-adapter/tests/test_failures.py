@@ -11,7 +11,13 @@ from helpers import make_product, metres_for_object_pixels
 from ptychodus.api.reconstruct import ReconstructInput
 from ptychodus.api.settings import SettingsRegistry
 
-from ptychopinn.errors import BackendNotInstalledError, BundleError, ScanDataError, UnknownBackendError
+from ptychopinn.errors import (
+    BackendNotInstalledError,
+    BundleError,
+    PatternSizeMismatchError,
+    ScanDataError,
+    UnknownBackendError,
+)
 from ptychopinn.plugins.names import KNOWN_BACKENDS
 from ptychopinn.plugins.registry import installed_backends, refresh_backends
 from ptychopinn_ptychodus.jobs import TrainJob
@@ -33,6 +39,7 @@ def _input(shape=(3, N, N)) -> ReconstructInput:
 
 def _bundle_written_by(path, backend: str):
     """A genuine core bundle (tiny weights) whose manifest says ``backend`` wrote it."""
+    from ptychopinn.architecture import init_weights
     from ptychopinn.bundle.io import write_bundle
     from ptychopinn.config import ModelConfig, TrainingConfig
     from ptychopinn.physics import Normalisation
@@ -45,7 +52,7 @@ def _bundle_written_by(path, backend: str):
         training_config=TrainingConfig(),
         normalisation=Normalisation(N=N, mean_counts=1e4),
         probe=np.ones((N, N), np.complex64),
-        weights={"physics.log_scale": np.zeros((), np.float32)},
+        weights=init_weights(ModelConfig(), seed=0),
     )
     return write_bundle(model, path)
 
@@ -110,7 +117,7 @@ def test_bundle_from_a_backend_that_is_not_installed(tmp_path, unavailable):
     pinn = list(_library())[0]
     with pytest.raises(BackendNotInstalledError) as info:
         pinn.load_model_from_file(bundle)
-    assert expected in str(info.value) and f"written by backend '{missing}'" in str(info.value)
+    assert expected in str(info.value) and f"trained by backend '{missing}'" in str(info.value)
     assert "[PtychoPINNNextInference] Backend" in str(info.value)
     assert not pinn.is_model_loaded()
 
@@ -186,7 +193,7 @@ def test_pattern_size_mismatch_fails_in_the_parent(tmp_path):
     x_m, y_m = metres_for_object_pixels(np.array([100.0, 110.0]), np.array([100.0, 105.0]), (256, 256))
     product = make_product(np.ones((256, 256), complex), np.ones((128, 128), complex), x_m, y_m)
     parameters = ReconstructInput(np.ones((2, 128, 128)), np.zeros((128, 128), bool), product)
-    with pytest.raises(ScanDataError, match="trained on 64 x 64 .* patterns are 128 x 128"):
+    with pytest.raises(PatternSizeMismatchError, match="model bundle .*ModelConfig.N is 64 but the diffraction patterns are 128 x 128"):
         next(iter(pinn.reconstruct(parameters)))
 
 

@@ -11,12 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ptychopinn.bundle import read_bundle, read_manifest, write_bundle
+from ptychopinn.architecture import LOG_SCALE, init_weights
+from ptychopinn.bundle import read_bundle, read_bundle_info, read_manifest, write_bundle
 from ptychopinn.bundle.manifest import FORMAT_VERSION, manifest_digest
 from ptychopinn.config import ModelConfig, TrainingConfig
 from ptychopinn.errors import BundleError
 from ptychopinn.physics.normalisation import Normalisation
 from ptychopinn.results import TrainedModel, TrainingSummary
+
+
+CONFIG = ModelConfig(N=64, gridsize=2, probe_mask=True, architecture="fast", n_filters_scale=1)
+"""A small real architecture: bundles hold its canonical weights."""
 
 
 def make_model(backend: str = "numpy-test") -> TrainedModel:
@@ -25,15 +30,11 @@ def make_model(backend: str = "numpy-test") -> TrainedModel:
     return TrainedModel(
         backend=backend,
         backend_version="0.1.0",
-        model_config=ModelConfig(N=64, gridsize=2, probe_mask=True),
+        model_config=CONFIG,
         training_config=TrainingConfig(epochs=3, nphotons=1e6, learning_rate=2e-4),
         normalisation=Normalisation(N=64, mean_counts=1234.5, amplitude_scale=0.25),
         probe=probe,
-        weights={
-            "encoder.conv0.kernel": rng.standard_normal((32, 1, 3, 3)).astype(np.float32),
-            "encoder.conv0.bias": rng.standard_normal(32).astype(np.float32),
-            "log_scale": np.asarray(0.5, dtype=np.float32),
-        },
+        weights={**init_weights(CONFIG, seed=0), LOG_SCALE: np.asarray(0.5, dtype=np.float32)},
         training_summary=TrainingSummary(
             epochs_run=3, history={"loss": (3.0, 2.0, 1.0), "val_loss": (float("nan"),) * 3}, wall_time_s=1.5,
             n_train_groups=10, n_validation_groups=0,
@@ -82,7 +83,8 @@ def test_round_trip_is_exact(bundle: Path) -> None:
 def test_manifest_contents(bundle: Path) -> None:
     manifest = read_manifest(bundle)
     assert manifest["format"] == "ptychopinn-bundle" and manifest["format_version"] == FORMAT_VERSION
-    assert manifest["backend"] == "numpy-test" and manifest["backend_distribution"] == "ptychopinn-testbackend"
+    assert manifest["backend"] == "numpy-test" and manifest["backend_version"] == "0.1.0"
+    assert "backend_distribution" not in manifest and "source_backend" not in manifest  # no registry lookup
     from ptychopinn.plugins.hookspecs import BACKEND_API_VERSION
 
     assert manifest["core_version"] and manifest["backend_api_version"] == list(BACKEND_API_VERSION)
@@ -98,8 +100,8 @@ def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path: Path) -> None:
     write_bundle(make_model(), target)
     before = target.read_bytes()
     bad = make_model()
-    object.__setattr__(bad, "weights", {"w": np.array([object()], dtype=object)})
-    with pytest.raises(BundleError, match="cannot store tensor"):
+    object.__setattr__(bad, "weights", {**bad.weights, LOG_SCALE: np.array(object(), dtype=object)})
+    with pytest.raises(BundleError, match="physics.log_scale has dtype object"):
         write_bundle(bad, target)
     assert target.read_bytes() == before  # the previous bundle is untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.ptychopinn.zip"]
@@ -230,10 +232,10 @@ def test_bundle_written_deterministically_apart_from_timestamp(tmp_path: Path) -
 @pytest.mark.parametrize(
     "edit",
     [
-        lambda m: m["tensors"]["weights"]["log_scale"].update(shape=5),
-        lambda m: m["tensors"]["weights"]["log_scale"].update(keys="weights/log_scale"),
-        lambda m: m["tensors"]["weights"]["log_scale"].update(shape=[2, 2]),
-        lambda m: m["tensors"]["weights"].pop("log_scale"),
+        lambda m: m["tensors"]["weights"][LOG_SCALE].update(shape=5),
+        lambda m: m["tensors"]["weights"][LOG_SCALE].update(keys="weights/physics.log_scale"),
+        lambda m: m["tensors"]["weights"][LOG_SCALE].update(shape=[2, 2]),
+        lambda m: m["tensors"]["weights"].pop(LOG_SCALE),
         lambda m: m.update(training_summary=[1, 2]),
         lambda m: m.update(normalisation={"N": 64, "mean_counts": -1.0}),
         lambda m: m.update(backend=""),
@@ -246,3 +248,30 @@ def test_malformed_but_consistently_checksummed_manifest_is_a_bundle_error(bundl
     with pytest.raises(BundleError) as info:
         read_bundle(rewrite(bundle, tmp_path / "m.zip", manifest=manifest))
     assert str(tmp_path / "m.zip") in str(info.value)
+
+
+def test_weights_that_do_not_fit_the_architecture_are_refused_on_write_and_read(bundle: Path, tmp_path: Path) -> None:
+    bad = make_model()
+    weights = dict(bad.weights)
+    name = sorted(n for n in weights if n.endswith(".weight"))[0]
+    weights[name] = weights[name][:, :, :1]
+    object.__setattr__(bad, "weights", weights)
+    with pytest.raises(BundleError, match=f"{name} has shape"):
+        write_bundle(bad, tmp_path / "bad.ptychopinn.zip")
+    assert not (tmp_path / "bad.ptychopinn.zip").exists()
+    manifest = read_manifest(bundle)  # a bundle whose model_config names another architecture than its weights
+    manifest["model_config"]["n_filters_scale"] = 2
+    manifest["manifest_sha256"] = manifest_digest(manifest)
+    with pytest.raises(BundleError, match="do not match the architecture"):
+        read_bundle(rewrite(bundle, tmp_path / "other.zip", manifest=manifest))
+
+
+def test_bundle_info_reads_the_manifest_only_and_names_the_trainer(bundle: Path, tmp_path: Path) -> None:
+    info = read_bundle_info(bundle)
+    assert info.backend == "numpy-test" and info.backend_version == "0.1.0" and info.model_config == CONFIG
+    assert info.training_config.epochs == 3 and info.path == bundle
+    manifest = read_manifest(bundle)  # a format-1 bundle relabelled by a cross-backend load + save (API 1.x)
+    manifest.update(backend="numpy-test-alt", source_backend="pytorch")
+    manifest["manifest_sha256"] = manifest_digest(manifest)
+    old = rewrite(bundle, tmp_path / "old.zip", manifest=manifest)
+    assert read_bundle_info(old).backend == "pytorch" and read_bundle(old).backend == "pytorch"

@@ -59,7 +59,9 @@ def test_test_backend_is_discovered_through_its_entry_point_and_loads() -> None:
 def test_object_plugin_registered_by_attribute_loads() -> None:
     backend = get_backend("numpy-test-alt")
     assert backend.entry_point == "ptychopinn_testbackend.alt:PLUGIN"
-    assert backend.implements("ptychopinn_train") and not backend.implements("ptychopinn_reassemble")
+    assert backend.capabilities == {"infer", "export"} and backend.supports("infer") and not backend.supports("train")
+    assert backend.implements("ptychopinn_build_predictor") and not backend.implements("ptychopinn_train")
+    assert get_backend("numpy-test").capabilities == {"train", "infer", "physics_forward"}
 
 
 def test_refresh_backends_forgets_loaded_handles() -> None:
@@ -136,9 +138,22 @@ def test_incompatible_api_version_names_both_versions_and_upgrade_command() -> N
         get_backend("future-api-test")
     message = str(info.value)
     assert isinstance(info.value, RuntimeError)
-    assert "backend API 2.0" in message
+    assert "backend API 3.0" in message
     assert f"{BACKEND_API_VERSION[0]}.{BACKEND_API_VERSION[1]}" in message
     assert "pip install -U ptychopinn-core" in message
+
+
+def test_a_backend_api_1_plugin_is_refused_with_both_versions_and_its_upgrade_command() -> None:
+    with pytest.raises(BackendIncompatibleError) as info:
+        get_backend("old-api-test")
+    message = str(info.value)
+    assert "implements backend API 1.1" in message and "backend API 2.0 to 2.0" in message
+    assert "pip install -U ptychopinn-testbackend-broken" in message
+
+
+def test_unknown_capability_is_refused_naming_it() -> None:
+    with pytest.raises(BackendIncompatibleError, match="unknown capability teleport"):
+        get_backend("unknown-capability-test")
 
 
 def test_hook_signature_mismatch_is_rejected_by_pluggy() -> None:
@@ -150,8 +165,8 @@ def test_hook_signature_mismatch_is_rejected_by_pluggy() -> None:
     assert isinstance(info.value.__cause__, pluggy.PluginValidationError)
 
 
-def test_missing_required_hook() -> None:
-    with pytest.raises(BackendIncompatibleError, match="ptychopinn_infer"):
+def test_declared_capability_without_its_hook() -> None:
+    with pytest.raises(BackendIncompatibleError, match="infer needs ptychopinn_build_predictor"):
         get_backend("incomplete-test")
 
 

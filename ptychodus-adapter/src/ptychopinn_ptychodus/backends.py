@@ -9,11 +9,14 @@ from __future__ import annotations
 import difflib
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ptychopinn.errors import BackendError, BackendNotInstalledError, BundleError, UnknownBackendError
 
-__all__ = ["bundle_backend", "bundle_manifest", "check_backend_installed", "resolve_training_backend"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ptychopinn.bundle import BundleInfo
+
+__all__ = ["bundle_info", "check_backend_installed", "resolve_training_backend"]
 
 
 def _installed() -> list[str]:
@@ -82,20 +85,12 @@ def resolve_training_backend(requested: str | None) -> str:
     return check_backend_installed(name, purpose="training")
 
 
-def bundle_backend(path: Path) -> str:
-    """The ``backend`` that wrote a model bundle, from its checked manifest (see :func:`bundle_manifest`)."""
-    backend = bundle_manifest(path).get("backend")
-    if not isinstance(backend, str) or not backend:
-        raise BundleError(f"{path}: manifest.json has no 'backend' field")
-    return backend
+def bundle_info(path: Path) -> BundleInfo:
+    """What a model bundle says about its model, from one checked manifest read (weights are not read).
 
-
-def bundle_manifest(path: Path) -> dict[str, Any]:
-    """The checked manifest of a model bundle (weights are not read).
-
-    Uses :func:`ptychopinn.bundle.io.read_manifest` (JSON only: no unpickling, no framework),
-    which also rejects truncated, tampered and future-format bundles; the weights are checked
-    again in the child by :func:`ptychopinn.load_model`.
+    Uses :func:`ptychopinn.bundle.read_bundle_info` (JSON only: no unpickling, no framework), which
+    also rejects truncated, tampered and future-format bundles; the child process reads the bundle
+    once more, with its weights, in :func:`ptychopinn.load_model`.
 
     Raises
     ------
@@ -103,7 +98,7 @@ def bundle_manifest(path: Path) -> dict[str, Any]:
         Not a file, not a bundle (with a hint for Ptychodus's built-in PtychoPINN models),
         tampered or from a future format.
     """
-    from ptychopinn.bundle.io import read_manifest
+    from ptychopinn.bundle import read_bundle_info
 
     p = Path(path)
     if not p.is_file():
@@ -118,4 +113,4 @@ def bundle_manifest(path: Path) -> dict[str, Any]:
             f"{p}: not a PtychoPINN model bundle (no manifest.json inside). Models of Ptychodus's built-in "
             "'PtychoPINN' (TensorFlow, wts.h5.zip) and 'PtychoPINN-Torch' libraries open with those libraries."
         )
-    return read_manifest(p)
+    return read_bundle_info(p)

@@ -41,15 +41,8 @@ def run_reconstruct(job: ReconstructJob, channel: Any) -> None:
     import ptychopinn.api as api
 
     channel.put(("stage", f"loading model bundle {job.bundle}"))
-    model = api.load_model(job.bundle, backend=job.backend)
-    if model.model_config.N != job.scan.N:
-        from ptychopinn.errors import ScanDataError
-
-        raise ScanDataError(
-            f"The model was trained on {model.model_config.N} x {model.model_config.N} patterns but the data has "
-            f"{job.scan.N} x {job.scan.N}; crop/bin the detector to {model.model_config.N} pixels or train a new model"
-        )
-    channel.put(("stage", f"reconstructing {job.scan.n_patterns} patterns with backend '{model.backend}'"))
+    model = api.load_model(job.bundle)  # the one read of the bundle in this process; api.reconstruct checks the scan
+    channel.put(("stage", f"reconstructing {job.scan.n_patterns} patterns (model trained by '{model.backend}')"))
 
     def progress(done: int, total: int) -> None:
         channel.put(("stage", f"inferred {done}/{total} groups"))
@@ -81,10 +74,6 @@ def run_train(job: TrainJob, channel: Any) -> None:
             f"{job.data}: the diffraction patterns are {scan.N} x {scan.N} pixels; PtychoPINN models support "
             "N = 64, 128 or 256. Crop or bin the detector to one of these sizes in Ptychodus."
         ) from None
-    if model_config.model_type == "supervised" and scan.object is None:
-        raise ScanDataError(
-            f"{job.data}: supervised training needs the ground-truth object (objectGuess), which the file lacks"
-        )
     channel.put(("stage", f"training on {scan.n_patterns} patterns with backend '{job.backend}'"))
     model = api.train(scan, backend=job.backend, model_config=model_config, training_config=job.training_config)
     summary = model.training_summary

@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from ptychopinn_ptychodus.convert import product_with_object, scan_from_reconstr
 from ptychopinn_ptychodus.jobs import ReconstructJob, TrainJob
 from ptychopinn_ptychodus.runner import TAG_HEARTBEAT, run_in_child
 from ptychopinn_ptychodus.settings import PtychoPINNNextSettings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ptychopinn.bundle import BundleInfo
 
 __all__ = [
     "BUNDLE_EXTENSION",
@@ -123,12 +126,13 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
                 "first."
             )
         config = self._settings.inference_config()
-        manifest = backends.bundle_manifest(self._model_path)
-        backend = self._inference_backend(self._model_path, manifest)
-        model = manifest.get("model_config") or {}
-        _check_pattern_size(self._model_path, int(model.get("N", 0)), np.shape(parameters.diffraction_patterns))
-        self._settings.check_inference_groups(int(model.get("gridsize", 1)))
+        from ptychopinn.config.compatibility import check_compatible
+
+        info = backends.bundle_info(self._model_path)
+        backend = self._inference_backend(info)
+        self._settings.check_inference_groups(info.model_config.gridsize)
         scan = scan_from_reconstruct_input(parameters, with_object=False)
+        check_compatible(info.model_config, scan=scan, source=f"model bundle {self._model_path}")
         job = ReconstructJob(bundle=self._model_path, scan=scan, config=config, backend=backend)
         produced = False
         entry = run_in_child(_RECONSTRUCT_ENTRY, job, log_level=_child_log_level(), heartbeat=True)
@@ -167,7 +171,7 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
 
     def load_model_from_file(self, file_path: Path) -> None:
         path = Path(file_path)
-        self._inference_backend(path, backends.bundle_manifest(path))  # fails fast: unreadable, backend missing
+        self._inference_backend(backends.bundle_info(path))  # fails fast: unreadable, backend missing
         self._model_path = path
         logger.info("PtychoPINN-Next %s: model bundle %s selected", self._name, path)
 
@@ -260,20 +264,16 @@ class PtychoPINNNextReconstructor(TrainableReconstructor):
         return TrainOutput(training_loss=train_loss, validation_loss=val_loss, progress=PROGRESS_GOAL)
 
     # ------------------------------------------------------------------ helpers
-    def _inference_backend(self, bundle: Path, manifest: dict[str, Any]) -> str | None:
-        """Check the bundle's backend and the one that will read it; return the explicit backend or None."""
+    def _inference_backend(self, info: BundleInfo) -> str | None:
+        """Check the backend that will run the bundle; return the explicit backend or None (the trainer)."""
         requested = self._settings.requested_inference_backend()
-        written_by = manifest.get("backend")
-        if not isinstance(written_by, str) or not written_by:
-            from ptychopinn.errors import BundleError
-
-            raise BundleError(f"{bundle}: manifest.json has no 'backend' field")
+        bundle, written_by = info.path, info.backend
         if requested is None:
             from ptychopinn.errors import BackendNotInstalledError, UnknownBackendError
 
             advice = (
-                f" The bundle {bundle} was written by backend '{written_by}': install it, or set "
-                "[PtychoPINNNextInference] Backend to an installed backend to load the bundle there."
+                f" The bundle {bundle} was trained by backend '{written_by}': install it, or set "
+                "[PtychoPINNNextInference] Backend to an installed backend to run the bundle there."
             )
             try:
                 backends.check_backend_installed(written_by, purpose="this model bundle")
@@ -349,17 +349,6 @@ def _remove_partial_files(destination: Path) -> None:
 def _report_failure(name: str, action: str, exc: BaseException) -> None:
     """Log on the library's logger, whose records Ptychodus shows in its processing view (not only the terminal)."""
     logger.error("PtychoPINN-Next %s: %s failed: %s: %s", name, action, type(exc).__name__, exc)
-
-
-def _check_pattern_size(bundle: Path, model_N: int, shape: tuple[int, ...]) -> None:
-    from ptychopinn.errors import ScanDataError
-
-    if model_N and len(shape) == 3 and shape[1:] != (model_N, model_N):
-        raise ScanDataError(
-            f"The model bundle {bundle} was trained on {model_N} x {model_N} diffraction patterns but Ptychodus's "
-            f"patterns are {shape[1]} x {shape[2]}. Crop or bin the detector to {model_N} x {model_N} in Ptychodus's "
-            "diffraction settings, or train a model on patterns of this size."
-        )
 
 
 def _npz_pattern_size(path: Path) -> int | None:

@@ -20,7 +20,6 @@ import numpy as np
 from ptychopinn.config.inference import InferenceConfig
 from ptychopinn.config.model import ModelConfig
 from ptychopinn.config.training import TrainingConfig
-from ptychopinn.errors import BackendError, BackendNotInstalledError, ConfigError, UnknownBackendError
 from ptychopinn.plugins.info import BackendStatus
 from ptychopinn.plugins.registry import get_backend as _get_backend
 from ptychopinn.plugins.registry import list_backends as _list_backends
@@ -39,8 +38,10 @@ __all__ = [
     "get_backend",
     "list_backends",
     "load_model",
+    "export_model",
     "reconstruct",
     "save_model",
+    "select_inference_backend",
     "train",
 ]
 
@@ -56,10 +57,10 @@ class Reconstruction:
     """Stitched object (complex canvas, summed weights, valid mask, canvas geometry)."""
 
     backend: str
-    """Backend whose ``infer`` produced the patches."""
+    """Backend whose predictor produced the patches."""
 
     model_backend: str
-    """Backend recorded in the model (differs from ``backend`` for a cross-backend run)."""
+    """Backend that trained the model (differs from ``backend`` for a cross-backend run)."""
 
     normalisation: Normalisation
     """Normalisation the network input was scaled with."""
@@ -127,15 +128,6 @@ def get_backend(name: str | None = None) -> Backend:
     return _get_backend(select_backend_name(name))
 
 
-def _check_scan_matches(scan: ScanData, model_config: ModelConfig) -> None:
-    if scan.N != model_config.N:
-        where = f"{scan.source}: " if scan.source else ""
-        raise ConfigError(
-            f"{where}ModelConfig.N is {model_config.N} but the diffraction patterns are {scan.N} x {scan.N}; "
-            f"set model.N = {scan.N}"
-        )
-
-
 def train(
     scan: ScanData | Sequence[ScanData],
     *,
@@ -157,12 +149,20 @@ def train(
     model_config, training_config : frozen configs, optional
         Defaults: ``ModelConfig(N=scan.N)`` and ``TrainingConfig()``.
     options : backend options, optional
-        Passed to the backend untouched.
+        The backend's options dataclass, a mapping (``[backend_options]``) or None; checked when
+        the backend is selected (another backend's options are a :class:`ConfigError`).
 
     Returns
     -------
     TrainedModel
         ``backend`` names the backend that trained it.
+
+    Raises
+    ------
+    CapabilityError
+        The backend cannot train (the message names the backends that can).
+    PatternSizeMismatchError, MissingGroundTruthError, GroupSizeMismatchError, NoTrainingGroupsError
+        The scan does not fit the configuration (:func:`ptychopinn.config.compatibility.check_compatible`).
     """
     from ptychopinn._safety import check_groups
     from ptychopinn.grouping import make_grouped_scan, split_train_validation
@@ -174,10 +174,14 @@ def train(
 
     if not isinstance(scan, ScanData):
         scan = combine_scans(list(scan))
+    from ptychopinn.config.compatibility import check_compatible
+
     tc = training_config if training_config is not None else TrainingConfig()
     handle = _get_backend(select_backend_name(backend, config_backend=tc.backend))
+    handle.require("train")
+    opts = handle.resolve_options(options)
     mc = model_config if model_config is not None else ModelConfig(N=scan.N)
-    _check_scan_matches(scan, mc)
+    check_compatible(mc, scan=scan, training_config=tc)
     grouped = make_grouped_scan(
         scan,
         gridsize=mc.gridsize,
@@ -193,80 +197,101 @@ def train(
     stack = scan.diffraction if patterns.size == scan.n_patterns else np.asarray(scan.diffraction[patterns])
     normalisation = estimate_normalisation(stack, nphotons=tc.nphotons)
     data = TrainingData(train=train_groups, validation=validation, probe=scan.probe, normalisation=normalisation)
-    model = handle.train(data, mc, tc, options)
-    if model.backend != handle.name:
-        raise BackendError(
-            f"Backend '{handle.name}' returned a model labelled '{model.backend}'; a backend must record itself. "
-            f"This is a bug in {handle.distribution}."
-        )
-    return model
+    return handle.train(data, mc, tc, opts)
 
 
-def load_model(
-    path: str | os.PathLike[str], *, backend: str | None = None, options: object | None = None
-) -> TrainedModel:
-    """Load a model bundle with the backend that wrote it, or with ``backend`` explicitly.
+def load_model(path: str | os.PathLike[str]) -> TrainedModel:
+    """Read a model bundle (core's job: no backend is involved, none needs to be installed).
 
     Parameters
     ----------
     path : path-like
         A ``*.ptychopinn.zip`` bundle.
-    backend : str, optional
-        Load with this backend instead of the one in the manifest (cross-backend load);
-        the writer is then recorded in ``TrainedModel.source_backend``.
-    options : backend options, optional
+
+    Returns
+    -------
+    TrainedModel
+        ``backend`` names the backend that trained it; any backend with the ``infer``
+        capability runs it (:func:`reconstruct`).
 
     Raises
     ------
     BundleError
-        Malformed, truncated, tampered or future-format bundle.
-    BackendNotInstalledError
-        The bundle's backend is not installed (the message says what to install).
+        Malformed, truncated, tampered or future-format bundle, or weights that do not fit
+        the architecture of its ``model_config``.
     """
-    from ptychopinn.bundle.io import read_manifest, with_backend
-    from ptychopinn.plugins.names import KNOWN_BACKENDS, canonical_name, install_hint
+    from ptychopinn.bundle.io import read_bundle
 
-    manifest = read_manifest(path)
-    writer = str(manifest["backend"])
-    target = canonical_name(backend) if backend else writer
-    try:
-        handle = _get_backend(target)
-    except UnknownBackendError as exc:
-        if backend:
-            raise
-        # Install advice comes only from the project's table of known backends, never from the file.
-        raise BackendNotInstalledError(
-            f"{path}: this model was written by backend '{writer}', which is not installed. "
-            f"{install_hint(writer)} Or load it explicitly with another installed backend "
-            f"(load_model(path, backend=...), --backend).",
-            backend=writer,
-            distribution=KNOWN_BACKENDS.get(writer, writer),
-        ) from exc
-    except BackendNotInstalledError as exc:
-        if backend:
-            raise
-        raise BackendNotInstalledError(
-            f"{path}: this model was written by backend '{writer}'. {exc}", backend=exc.backend,
-            distribution=exc.distribution,
-        ) from exc
-    model = handle.load(path, options)
-    model = with_backend(model, handle.name, handle.version or handle.info.version)
-    if model.backend != writer and model.source_backend is None:
-        model = dataclasses.replace(model, source_backend=writer)
-    return model
+    return read_bundle(path)  # type: ignore[no-any-return]
 
 
 def save_model(model: TrainedModel, path: str | os.PathLike[str]) -> Path:
-    """Save ``model`` as a bundle through its backend's ``save`` hook (atomic). Returns the path."""
-    return _get_backend(model.backend).save(model, Path(path))
+    """Save ``model`` as a bundle (atomic; core's job, no backend involved). Returns the path."""
+    from ptychopinn.bundle.io import write_bundle
+
+    return write_bundle(model, Path(path))
 
 
-def _resolve_model(
-    model: TrainedModel | str | os.PathLike[str], backend: str | None, options: object | None
-) -> TrainedModel:
-    if isinstance(model, (str, os.PathLike)):
-        return load_model(model, backend=backend, options=options)
-    return model
+def export_model(
+    model: TrainedModel | str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    backend: str | None = None,
+    options: object | None = None,
+) -> Path:
+    """Write ``model``'s network in a backend's deployment format (capability ``export``, e.g. ONNX).
+
+    Parameters
+    ----------
+    model : TrainedModel or path to a bundle
+    path : path-like
+        Target file (e.g. ``model.onnx``).
+    backend : str, optional
+        Backend to export with; default: the only installed backend that can export.
+    options : backend options, optional
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    CapabilityError
+        The backend cannot export, or no installed backend can / several can and none was named.
+    """
+    from ptychopinn.errors import CapabilityError
+    from ptychopinn.plugins.registry import backends_with
+
+    trained = load_model(model) if isinstance(model, (str, os.PathLike)) else model
+    if backend is None:
+        able = backends_with("export")
+        if len(able) != 1:
+            raise CapabilityError(
+                "no installed backend can export models; install one that can (pip install ptychopinn-onnx)"
+                if not able
+                else f"several installed backends can export models ({', '.join(able)}); choose one with --backend",
+                capability="export",
+            )
+        backend = able[0]
+    handle = _get_backend(select_backend_name(backend))
+    return handle.export(trained, path, handle.resolve_options(options))
+
+
+def select_inference_backend(
+    trained: TrainedModel, explicit: str | None = None, config_backend: str | None = None
+) -> Backend:
+    """The backend to run ``trained`` with: the explicit choice, the configuration, ``PTYCHOPINN_BACKEND``;
+    else the backend that trained it when installed; else the selection rule (the only installed backend,
+    ``tensorflow``). The result records which one ran."""
+    from ptychopinn.plugins.registry import installed_backends
+    from ptychopinn.plugins.selection import ENV_VAR
+
+    if explicit or config_backend or os.environ.get(ENV_VAR, "").strip():
+        return _get_backend(select_backend_name(explicit, config_backend=config_backend))
+    if trained.backend in installed_backends():
+        return _get_backend(trained.backend)
+    return _get_backend(select_backend_name(None))
 
 
 def reconstruct(
@@ -314,15 +339,14 @@ def reconstruct(
     from ptychopinn.physics.normalisation import estimate_normalisation
     from ptychopinn.stitching import Stitcher, default_canvas, patch_weight
 
-    cfg = config if config is not None else InferenceConfig()
-    trained = _resolve_model(model, backend or cfg.backend, options)
-    name = backend or cfg.backend or trained.backend
-    handle = _get_backend(name)
-    if trained.backend != handle.name:
-        from ptychopinn.bundle.io import with_backend
+    from ptychopinn.config.compatibility import check_compatible
 
-        trained = with_backend(trained, handle.name, handle.version or handle.info.version)
-    _check_scan_matches(scan, trained.model_config)
+    cfg = config if config is not None else InferenceConfig()
+    trained = load_model(model) if isinstance(model, (str, os.PathLike)) else model
+    handle = select_inference_backend(trained, backend, cfg.backend)
+    handle.require("infer")
+    opts = handle.resolve_options(options)
+    check_compatible(trained.model_config, scan=scan)
     start = time.perf_counter()
     grouped = make_grouped_scan(
         scan, gridsize=trained.model_config.gridsize, neighbor_count=cfg.neighbor_count, n_groups=None, seed=cfg.seed
@@ -339,7 +363,7 @@ def reconstruct(
     total = grouped.n_groups
     for first in range(0, total, cfg.batch_size):
         batch = grouped.select(np.arange(first, min(first + cfg.batch_size, total)))
-        prediction = handle.infer(trained, batch, cfg, options)
+        prediction = handle.infer(trained, batch, cfg, opts)
         stitcher.add(np.asarray(prediction.patches), np.asarray(prediction.positions))
         if progress is not None:
             progress(min(first + cfg.batch_size, total), total)
@@ -354,13 +378,13 @@ def reconstruct(
         valid_threshold=cfg.valid_threshold,
         model_probe=trained.probe,
         consistency=cfg.data_consistency,
-        operator_factory=lambda problem: handle.refinement_operator(problem, options),
+        operator_factory=lambda problem: handle.refinement_operator(problem, opts),
         progress=refine_progress,
     )
     return Reconstruction(
         object=post.object,
         backend=handle.name,
-        model_backend=trained.source_backend or trained.backend,
+        model_backend=trained.backend,
         normalisation=trained.normalisation,
         n_groups=total,
         wall_time_s=time.perf_counter() - start,

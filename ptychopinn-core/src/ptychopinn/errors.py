@@ -15,6 +15,16 @@ Backend selection and loading
 - :class:`DuplicateBackendError` (``RuntimeError``): two distributions claim one name.
 - :class:`BackendRuntimeError` (``RuntimeError``): a backend's hook failed (it raised, called
   ``sys.exit``, rejected its options or returned NaN/Inf); the original error is chained.
+- :class:`CapabilityError` (``RuntimeError``): the backend lacks a capability (``train``,
+  ``infer``, ``export``...); the message names the installed backends that have it.
+
+Compatibility of a scan, a model and a training configuration (one type per condition, all
+:class:`ConfigError`; :func:`ptychopinn.config.compatibility.check_compatible` raises them)
+-----------------------------------------------------------------------------------------
+- :class:`PatternSizeMismatchError`: the diffraction patterns are not N x N of the model.
+- :class:`GroupSizeMismatchError`: groups hold another number of patterns than gridsize**2.
+- :class:`MissingGroundTruthError`: supervised training without the scan's ``objectGuess``.
+- :class:`NoTrainingGroupsError`: the scan is too small for the requested training split.
 
 Data, configuration and bundles
 -------------------------------
@@ -41,9 +51,14 @@ __all__ = [
     "BackendNotInstalledError",
     "BackendRuntimeError",
     "BundleError",
+    "CapabilityError",
     "ConfigError",
     "DuplicateBackendError",
+    "GroupSizeMismatchError",
+    "MissingGroundTruthError",
+    "NoTrainingGroupsError",
     "OutputError",
+    "PatternSizeMismatchError",
     "PtychoPINNError",
     "ResourceLimitError",
     "ScanDataError",
@@ -102,6 +117,20 @@ class BackendRuntimeError(BackendError, RuntimeError):
     or returned non-finite values. The message names the backend and the hook."""
 
 
+class CapabilityError(BackendError, RuntimeError):
+    """The selected backend cannot do what was asked (train, infer, export...).
+
+    The message names the backend, the capability and the installed backends that have it.
+    """
+
+    def __init__(self, message: str, *, backend: str = "", capability: str = "") -> None:
+        super().__init__(message)
+        self.backend = backend
+        """The backend that lacks the capability."""
+        self.capability = capability
+        """The capability it lacks."""
+
+
 class ScanDataError(PtychoPINNError, ValueError):
     """A scan (NPZ file or in-memory arrays) violates the data contract.
 
@@ -112,6 +141,22 @@ class ScanDataError(PtychoPINNError, ValueError):
 
 class ConfigError(PtychoPINNError, ValueError):
     """A configuration value or configuration file is invalid; the message names the field."""
+
+
+class PatternSizeMismatchError(ConfigError):
+    """The diffraction patterns of a scan are not N x N pixels of the model (``ModelConfig.N``)."""
+
+
+class GroupSizeMismatchError(ConfigError):
+    """Groups hold another number of patterns than the model's ``gridsize**2``."""
+
+
+class MissingGroundTruthError(ConfigError):
+    """Supervised training needs the scan's ground-truth object (``objectGuess``) and it has none."""
+
+
+class NoTrainingGroupsError(ConfigError):
+    """No training group is left (the scan is too small for the requested split)."""
 
 
 class BundleError(PtychoPINNError, ValueError):

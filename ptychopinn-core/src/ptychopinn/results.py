@@ -10,7 +10,6 @@ import numpy as np
 from ptychopinn.config.model import ModelConfig
 from ptychopinn.config.training import TrainingConfig
 from ptychopinn.data.grouped import GroupedScan
-from ptychopinn.errors import ConfigError
 from ptychopinn.physics.normalisation import Normalisation
 
 __all__ = [
@@ -38,23 +37,6 @@ class TrainingData:
 
     normalisation: Normalisation
     """Constants estimated on the training patterns."""
-
-    def check_compatible(self, model_config: ModelConfig) -> None:
-        """Raise :class:`ConfigError` unless the training groups fit ``model_config`` and are not empty.
-
-        Backends call this first in ``train`` so that a mismatch is reported in the configuration's
-        terms, not as a shape error from inside the framework.
-        """
-        g = self.train
-        if g.N != model_config.N:
-            raise ConfigError(f"ModelConfig.N = {model_config.N} but the diffraction patterns are {g.N} x {g.N} pixels")
-        if g.channels != model_config.channels:
-            raise ConfigError(
-                f"ModelConfig.gridsize = {model_config.gridsize} expects groups of {model_config.channels} patterns, "
-                f"got {g.channels}"
-            )
-        if g.n_groups == 0:
-            raise ConfigError("no training groups: the scan is too small for the requested split")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,7 +82,8 @@ class TrainedModel:
     """
 
     backend: str
-    """Canonical name of the backend that produced (or last loaded) the model."""
+    """Canonical name of the backend that trained the model. Never relabelled: a model trained
+    by one backend and run by another keeps it (the running backend is recorded in the results)."""
 
     backend_version: str
     """Version of that backend's distribution."""
@@ -123,28 +106,8 @@ class TrainedModel:
     training_summary: TrainingSummary | None = None
     """The training run, when known."""
 
-    source_backend: str | None = None
-    """Backend that wrote the bundle this model was loaded from, when it differs from
-    ``backend`` (an explicit cross-backend load)."""
-
     metadata: Mapping[str, str] = field(default_factory=dict)
     """Free-form string metadata (provenance)."""
-
-    def check_groups(self, groups: GroupedScan) -> None:
-        """Raise :class:`ConfigError` unless ``groups`` fit this model (pattern size, group size).
-
-        Backends call this first in ``infer`` (the twin of :meth:`TrainingData.check_compatible`).
-        """
-        cfg = self.model_config
-        if groups.N != cfg.N:
-            raise ConfigError(
-                f"the model expects {cfg.N} x {cfg.N} diffraction patterns, the scan has {groups.N} x {groups.N}"
-            )
-        if groups.channels != cfg.channels:
-            raise ConfigError(
-                f"the model was trained with gridsize {cfg.gridsize} ({cfg.channels} patterns per group), "
-                f"the groups hold {groups.channels}"
-            )
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -158,7 +121,7 @@ class PatchPrediction:
     """(B, 2) float64 object pixels (x, y): where each patch's pixel (N/2, N/2) belongs."""
 
     backend: str
-    """Backend that produced it."""
+    """Backend whose predictor produced it."""
 
 
 @dataclass(frozen=True, kw_only=True)

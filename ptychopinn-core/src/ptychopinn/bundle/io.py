@@ -14,7 +14,6 @@ import math
 import os
 import zipfile
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from ptychopinn.bundle.manifest import (
 )
 from ptychopinn.errors import BundleError
 
-__all__ = ["read_bundle", "read_manifest", "write_bundle"]
+__all__ = ["read_bundle", "read_manifest", "trained_backend", "write_bundle"]
 
 _REAL_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 _COMPLEX_PARTS = {"complex64": np.float32, "complex128": np.float64}
@@ -63,17 +62,7 @@ def _tensor_entries(name: str, array: np.ndarray, store: dict[str, np.ndarray]) 
     return {"dtype": dtype, "shape": list(a.shape), "keys": keys}
 
 
-def _backend_distribution(backend: str) -> str | None:
-    from ptychopinn.plugins.names import KNOWN_BACKENDS
-    from ptychopinn.plugins.registry import _scan
-
-    group = _scan().get(backend)
-    if group and len(group) == 1 and group[0].distribution:
-        return group[0].distribution
-    return KNOWN_BACKENDS.get(backend)
-
-
-def _build(model: Any, *, backend_distribution: str | None) -> tuple[dict[str, Any], bytes]:
+def _build(model: Any) -> tuple[dict[str, Any], bytes]:
     from safetensors.numpy import save as st_save
 
     from ptychopinn._version import __version__ as core_version
@@ -101,7 +90,6 @@ def _build(model: Any, *, backend_distribution: str | None) -> tuple[dict[str, A
         "format_version": FORMAT_VERSION,
         "backend": model.backend,
         "backend_version": model.backend_version,
-        "backend_distribution": backend_distribution or _backend_distribution(model.backend),
         "backend_api_version": list(BACKEND_API_VERSION),
         "core_version": core_version,
         "created_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -109,7 +97,6 @@ def _build(model: Any, *, backend_distribution: str | None) -> tuple[dict[str, A
         "training_config": config_to_dict(model.training_config),
         "normalisation": model.normalisation.to_dict(),
         "training_summary": summary,
-        "source_backend": model.source_backend,
         "metadata": {str(k): str(v) for k, v in dict(model.metadata).items()},
         "tensors": tensors,
         "checksums": {WEIGHTS_MEMBER: sha256_hex(payload)},
@@ -118,17 +105,23 @@ def _build(model: Any, *, backend_distribution: str | None) -> tuple[dict[str, A
     return manifest, payload
 
 
-def write_bundle(model: Any, path: str | os.PathLike[str], *, backend_distribution: str | None = None) -> Path:
+def write_bundle(model: Any, path: str | os.PathLike[str]) -> Path:
     """Write ``model`` (a :class:`~ptychopinn.results.TrainedModel`) as a bundle, atomically.
+
+    The manifest records ``model.backend`` and ``model.backend_version``: the backend that
+    trained the model (whichever backend runs it later). The weights are checked against the
+    architecture of ``model.model_config`` first (:func:`ptychopinn.architecture.validate_weights`).
 
     Parameters
     ----------
     model : TrainedModel
     path : path-like
         Target file, conventionally ``*.ptychopinn.zip``. Its directory must exist.
-    backend_distribution : str, optional
-        Distribution of ``model.backend`` recorded for install guidance (default: looked up
-        from entry-point metadata, else the known distribution).
+
+    Raises
+    ------
+    BundleError
+        The weights do not fit the architecture, or are not finite.
 
     Returns
     -------
@@ -141,7 +134,10 @@ def write_bundle(model: Any, path: str | os.PathLike[str], *, backend_distributi
     if not target.parent.is_dir():
         raise BundleError(f"{target}: directory {target.parent} does not exist")
     check_output_target(target)
-    manifest, payload = _build(model, backend_distribution=backend_distribution)
+    from ptychopinn.architecture import validate_weights
+
+    validate_weights(model.weights, model.model_config, source=f"{target}: model to save")
+    manifest, payload = _build(model)
     manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False).encode("utf-8")
     with atomic_write(target) as handle, zipfile.ZipFile(handle, "w") as zf:
         for member, data, method in (
@@ -329,13 +325,18 @@ def _tensor(record: Any, loaded: Mapping[str, np.ndarray], *, where: str, name: 
 
 
 def read_bundle(path: str | os.PathLike[str]) -> Any:
-    """Read a bundle into a :class:`~ptychopinn.results.TrainedModel` (``backend`` = the writer).
+    """Read a bundle into a :class:`~ptychopinn.results.TrainedModel`, reading the manifest once.
+
+    ``TrainedModel.backend`` is the backend that trained the model; the weights are checked
+    against the architecture of its ``model_config``. Any backend with the ``infer``
+    capability runs the result.
 
     Raises
     ------
     BundleError
         Naming the file and the problem: not a zip / truncated, unexpected members,
-        future format, tampered manifest or weights (checksum), malformed content.
+        future format, tampered manifest or weights (checksum), malformed content, weights
+        that do not fit the architecture.
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load as st_load
@@ -407,10 +408,15 @@ def _model_from(manifest: dict[str, Any], loaded: Mapping[str, np.ndarray], *, w
     for field in ("backend", "backend_version"):
         if not isinstance(manifest[field], str) or not manifest[field]:
             raise BundleError(f"{where}: manifest '{field}' must be a non-empty string")
+    trained_with, trained_version = trained_backend(manifest)
+    model_config = config_from_dict(ModelConfig, manifest["model_config"], where=where, field="model_config")
+    from ptychopinn.architecture import validate_weights
+
+    validate_weights(weights, model_config, source=where)
     return TrainedModel(
-        backend=manifest["backend"],
-        backend_version=manifest["backend_version"],
-        model_config=config_from_dict(ModelConfig, manifest["model_config"], where=where, field="model_config"),
+        backend=trained_with,
+        backend_version=trained_version,
+        model_config=model_config,
         training_config=config_from_dict(
             TrainingConfig, manifest["training_config"], where=where, field="training_config"
         ),
@@ -418,14 +424,19 @@ def _model_from(manifest: dict[str, Any], loaded: Mapping[str, np.ndarray], *, w
         probe=probe,
         weights=weights,
         training_summary=summary,
-        source_backend=manifest.get("source_backend"),
         metadata=dict(manifest.get("metadata") or {}),
     )
 
 
 
-def with_backend(model: Any, backend: str, backend_version: str) -> Any:
-    """``model`` relabelled as loaded by ``backend``; records the writer in ``source_backend`` when it differs."""
-    if model.backend == backend:
-        return replace(model, backend_version=backend_version)
-    return replace(model, backend=backend, backend_version=backend_version, source_backend=model.backend)
+def trained_backend(manifest: Mapping[str, Any]) -> tuple[str, str]:
+    """(name, version) of the backend that trained the model of a checked manifest.
+
+    Bundles of format 1 written before backend API 2.0 by a cross-backend load and save carry
+    the trainer in ``source_backend`` (``backend`` then names the loader); this is the one place
+    that reads it.
+    """
+    source = manifest.get("source_backend")
+    if isinstance(source, str) and source and source != manifest["backend"]:
+        return source, "unknown"
+    return str(manifest["backend"]), str(manifest["backend_version"])

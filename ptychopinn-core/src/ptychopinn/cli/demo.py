@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from ptychopinn.plugins.selection import select_backend_name
 
     backend = get_backend(select_backend_name(args.backend))
+    backend.require("train")
     out: Path = args.output_dir
     from ptychopinn.cli._outputs import prepare_outputs
 

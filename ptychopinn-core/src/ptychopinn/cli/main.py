@@ -32,6 +32,7 @@ COMMANDS: tuple[str, ...] = (
     "train",
     "reconstruct",
     "evaluate",
+    "export",
     "inspect",
     "demo",
     "config_cmd",

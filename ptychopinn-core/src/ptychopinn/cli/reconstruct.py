@@ -64,10 +64,16 @@ def run(args: argparse.Namespace) -> int:
     inference = replace_given(config.inference, batch_size=args.batch_size, normalisation=args.normalisation)
     inference = replace_given(inference, refinement=refinement_from_args(args, inference.refinement))
     explicit = args.backend or config.inference_backend
-    model = ptychopinn.load_model(args.model, backend=explicit, options=dict(config.backend_options) or None)
+    model = ptychopinn.load_model(args.model)
+    # Fail fast: the backend, its capability and its options before reading the scan.
+    from ptychopinn.api import select_inference_backend
+
+    backend = select_inference_backend(model, explicit)
+    backend.require("infer")
+    options = backend.resolve_options(dict(config.backend_options) or None)
     scan = read_scan(args.data, mmap=args.mmap)
-    result = ptychopinn.reconstruct(model, scan, backend=model.backend, config=inference,
-                                    options=dict(config.backend_options) or None, progress=_progress(args.quiet),
+    result = ptychopinn.reconstruct(model, scan, backend=backend.name, config=inference,
+                                    options=options, progress=_progress(args.quiet),
                                     refine_progress=_refine_progress(args.quiet))
     if result.refinement is not None and not args.quiet:
         print(file=sys.stderr)

@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     config, raw = load_run_config(args.config)
     # Fail fast: resolve and load the backend before reading any data.
     backend = get_backend(select_backend_name(args.backend, config_backend=config.training_backend))
+    backend.require("train")
+    options = backend.resolve_options(dict(config.backend_options) or None)
     prepare_outputs(args.output_dir, (BUNDLE_NAME, SUMMARY_NAME, "loss.png"))  # before any work (#14)
     training = replace_given(config.training, epochs=args.epochs, batch_size=args.batch_size,
                              learning_rate=args.learning_rate, n_groups=args.n_groups, seed=args.seed)
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
           f"{scan.n_patterns} patterns of {scan.N}x{scan.N}, gridsize {model_config.gridsize}, "
           f"{training.epochs} epochs")
     model = ptychopinn.train(scan, backend=backend.name, model_config=model_config, training_config=training,
-                             options=dict(config.backend_options) or None)
+                             options=options)
     bundle, rescued = save_with_fallback(lambda path: ptychopinn.save_model(model, path),
                                          args.output_dir / BUNDLE_NAME, what="the trained model")
     summary = {

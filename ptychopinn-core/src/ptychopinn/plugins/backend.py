@@ -1,9 +1,10 @@
-"""``Backend``: the handle core returns for one loaded backend.
+"""``Backend``: the handle core returns for one loaded backend (backend API 2.0).
 
 Its methods call the hooks of that one backend only (each backend has a plugin manager of
-its own, so no other plugin can answer), check what comes back, and fill in the optional
-parts: ``reassemble`` falls back to core's numpy stitcher when the backend does not
-implement it or returns None.
+its own, so no other plugin can answer) and own everything framework-free around them:
+options are checked at selection, a capability the backend lacks is refused with the names
+of the backends that have it, predictors are cached and run batch by batch with core's
+checks, reassembly is core's numpy stitcher, refinement falls back to core's numpy operator.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pluggy
 
-from ptychopinn.errors import BackendError, BackendRuntimeError, PtychoPINNError
+from ptychopinn.errors import BackendError, BackendRuntimeError, CapabilityError, ConfigError, PtychoPINNError
+from ptychopinn.plugins.inference import PredictorCache, predict_groups
 from ptychopinn.plugins.info import BackendInfo
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,11 +26,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from ptychopinn.config.model import ModelConfig
     from ptychopinn.config.training import TrainingConfig
     from ptychopinn.data.grouped import GroupedScan
+    from ptychopinn.plugins.predictor import Predictor
     from ptychopinn.refinement.engine import RefinementOperator
     from ptychopinn.refinement.problem import RefinementProblem
-    from ptychopinn.results import CanvasSpec, PatchPrediction, StitchedObject, TrainedModel, TrainingData
+    from ptychopinn.results import PatchPrediction, TrainedModel, TrainingData
 
 __all__ = ["Backend"]
+
+_VERBS = {"train": "train", "infer": "run inference", "export": "export models", "refine": "refine",
+          "physics_forward": "evaluate its physics"}
 
 
 class Backend:
@@ -39,13 +45,15 @@ class Backend:
     name : str
         Canonical backend name.
     info : BackendInfo
-        What the backend says about itself.
+        What the backend says about itself (``capabilities`` included).
     distribution, version : str or None
         The distribution that provides it (from entry-point metadata).
     entry_point : str
         The plugin module.
     plugin : module
         The registered plugin module.
+    predictors : PredictorCache
+        The predictors built by :meth:`predictor` (one place, per backend).
     """
 
     def __init__(
@@ -65,21 +73,52 @@ class Backend:
         self.version = version or info.version
         self.entry_point = entry_point
         self._pm = plugin_manager
+        self.predictors = PredictorCache()
+        self._resolved: dict[int, object] = {}
 
     def __repr__(self) -> str:
         api = f"{self.info.api_version[0]}.{self.info.api_version[1]}"
-        return f"Backend(name={self.name!r}, distribution={self.distribution!r}, version={self.version!r}, api={api})"
+        caps = ",".join(sorted(self.capabilities))
+        return (f"Backend(name={self.name!r}, distribution={self.distribution!r}, version={self.version!r}, "
+                f"api={api}, capabilities={caps})")
+
+    # -- capabilities -----------------------------------------------------------------------
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What the backend can do: a subset of ``train``, ``infer``, ``refine``, ``physics_forward``, ``export``."""
+        return frozenset(self.info.capabilities)
+
+    def supports(self, capability: str) -> bool:
+        """Whether the backend declares ``capability``."""
+        return capability in self.info.capabilities
+
+    def require(self, capability: str) -> None:
+        """Raise :class:`CapabilityError` unless the backend has ``capability``; names the backends that have it."""
+        if self.supports(capability):
+            return
+        from ptychopinn.plugins.registry import backends_with
+
+        others = [name for name in backends_with(capability, near=self.name) if name != self.name]
+        verb = _VERBS.get(capability, capability)
+        can = ", ".join(others) if others else "none installed"
+        raise CapabilityError(
+            f"backend '{self.name}' cannot {verb}; backends that can: {can}. Select one with --backend "
+            f"(or the backend argument), or install one (pip install ptychopinn-torch, ptychopinn-tf).",
+            backend=self.name,
+            capability=capability,
+        )
 
     def implements(self, hook: str) -> bool:
-        """Whether the backend implements hook ``hook`` (e.g. ``"ptychopinn_reassemble"``)."""
+        """Whether the backend implements hook ``hook`` (e.g. ``"ptychopinn_export"``)."""
         caller = getattr(self._pm.hook, hook, None)
         return caller is not None and bool(caller.get_hookimpls())
 
-    def _call(self, hook: str, **kwargs: Any) -> Any:
-        """Call one hook. PtychoPINN errors pass through; anything else the backend raises (or a
+    # -- calling hooks ----------------------------------------------------------------------
+    def _guard(self, hook: str, run: Any) -> Any:
+        """Run ``run()``. PtychoPINN errors pass through; anything else the backend raises (or a
         ``sys.exit`` in it) becomes a :class:`BackendRuntimeError` naming the backend and the hook."""
         try:
-            return getattr(self._pm.hook, hook)(**kwargs)
+            return run()
         except (PtychoPINNError, KeyboardInterrupt, MemoryError, OSError):
             raise
         except SystemExit as exc:
@@ -99,16 +138,8 @@ class Backend:
                 f"it failed."
             ) from exc
 
-    def _check_finite(self, hook: str, what: str, array: Any) -> None:
-        from ptychopinn._safety import first_non_finite
-
-        bad = first_non_finite(array)
-        if bad is not None:
-            raise BackendRuntimeError(
-                f"Backend '{self.name}' ({self.distribution} {self.version}): {hook} returned {what} with "
-                f"{bad[0]} NaN/Inf value(s) (first at index {bad[1]}); refusing to use them. For training this "
-                f"means it diverged: lower the learning rate; for inference, the model or its input is broken."
-            )
+    def _call(self, hook: str, **kwargs: Any) -> Any:
+        return self._guard(hook, lambda: getattr(self._pm.hook, hook)(**kwargs))
 
     def _expect(self, hook: str, value: Any, kind: type) -> Any:
         if not isinstance(value, kind):
@@ -118,6 +149,42 @@ class Backend:
             )
         return value
 
+    # -- options ----------------------------------------------------------------------------
+    def resolve_options(self, options: object | None = None) -> object | None:
+        """This backend's resolved options for ``options`` (its dataclass, a mapping, or None).
+
+        Raises
+        ------
+        ConfigError
+            ``options`` is another backend's options dataclass (the message names the backend that
+            owns it), or the backend takes no options (no ``ptychopinn_resolve_options`` hook) and
+            ``options`` is not None/empty, or the backend's hook refuses a key.
+        """
+        if options is not None and id(options) in self._resolved and self._resolved[id(options)] is options:
+            return options
+        if options is not None:
+            from ptychopinn.plugins.options import options_owner, refuse_foreign, top_module
+            from ptychopinn.plugins.registry import entry_point_values
+
+            owner = options_owner(options, entry_points=entry_point_values())
+            refuse_foreign(options, backend=self.name, owner=owner, own_package=top_module(self.entry_point))
+        if not self.implements("ptychopinn_resolve_options"):
+            from collections.abc import Mapping
+
+            if options is None or (isinstance(options, Mapping) and not options):
+                return None
+            raise ConfigError(
+                f"backend '{self.name}' takes no options, but {type(options).__name__} {options!r} was given; "
+                f"remove [backend_options] (or the options argument)."
+            )
+        resolved = self._call("ptychopinn_resolve_options", options=options)
+        if resolved is not None:
+            if len(self._resolved) > 32:
+                self._resolved.clear()
+            self._resolved[id(resolved)] = resolved
+        return resolved  # type: ignore[no-any-return]
+
+    # -- capabilities as methods ------------------------------------------------------------
     def train(
         self,
         data: TrainingData,
@@ -125,83 +192,116 @@ class Backend:
         training_config: TrainingConfig,
         options: object | None = None,
     ) -> TrainedModel:
-        """Train on grouped data (see ``BackendSpec.ptychopinn_train``)."""
+        """Train on grouped data (capability ``train``); checks the model that comes back.
+
+        Raises
+        ------
+        CapabilityError
+            The backend cannot train.
+        BackendError
+            The model is labelled with another backend, or its weights do not fit the architecture.
+        BackendRuntimeError
+            The hook failed, or a weight is NaN/Inf.
+        """
+        from ptychopinn.architecture import validate_weights
+        from ptychopinn.config.compatibility import check_compatible
         from ptychopinn.results import TrainedModel
 
-        out = self._call(
-            "ptychopinn_train", data=data, model_config=model_config, training_config=training_config, options=options
-        )
+        self.require("train")
+        check_compatible(model_config, groups=data.train, training_config=training_config)
+        opts = self.resolve_options(options)
+        out = self._call("ptychopinn_train", data=data, model_config=model_config, training_config=training_config,
+                         options=opts)
         model = self._expect("ptychopinn_train", out, TrainedModel)
+        if model.backend != self.name:
+            raise BackendError(
+                f"Backend '{self.name}' returned a model labelled '{model.backend}'; a backend must record itself. "
+                f"This is a bug in {self.distribution}."
+            )
+        from ptychopinn._safety import first_non_finite
+
         for name, weight in model.weights.items():
-            self._check_finite("ptychopinn_train", f"weight '{name}'", weight)
+            bad = first_non_finite(weight)
+            if bad is not None:
+                raise BackendRuntimeError(
+                    f"Backend '{self.name}' ({self.distribution} {self.version}): ptychopinn_train returned weight "
+                    f"'{name}' with {bad[0]} NaN/Inf value(s) (first at index {bad[1]}); refusing to use them. "
+                    f"Training diverged: lower the learning rate."
+                )
+        try:
+            validate_weights(model.weights, model.model_config, source=f"model trained by backend '{self.name}'")
+        except PtychoPINNError as exc:
+            raise BackendError(f"{exc}. This is a bug in the backend.") from exc
         return model
 
-    def save(self, model: TrainedModel, path: str | os.PathLike[str]) -> Path:
-        """Write ``model`` as a model bundle; returns the path written."""
-        out = self._call("ptychopinn_save", model=model, path=Path(path))
-        if isinstance(out, str):
-            out = Path(out)
-        return self._expect("ptychopinn_save", out, Path)
+    def predictor(self, model: TrainedModel, options: object | None = None) -> Predictor:
+        """The backend's predictor of ``model`` (capability ``infer``), built once and cached.
 
-    def load(self, path: str | os.PathLike[str], options: object | None = None) -> TrainedModel:
-        """Read a model bundle for this backend."""
-        from ptychopinn.results import TrainedModel
+        The weights are validated against the architecture before the first build
+        (:func:`ptychopinn.architecture.validate_weights`); the cache key is the identity of
+        ``model.weights``, ``model.model_config`` and the resolved options.
+        """
+        from ptychopinn.architecture import validate_weights
+        from ptychopinn.plugins.predictor import Predictor
 
-        out = self._call("ptychopinn_load", path=Path(path), options=options)
-        return self._expect("ptychopinn_load", out, TrainedModel)
+        self.require("infer")
+        opts = self.resolve_options(options)
+
+        def build() -> Predictor:
+            validate_weights(model.weights, model.model_config, source=f"model of backend '{model.backend}'")
+            out = self._call("ptychopinn_build_predictor", model=model, options=opts)
+            if not isinstance(out, Predictor):
+                raise BackendError(
+                    f"Backend '{self.name}' ({self.distribution} {self.version}): ptychopinn_build_predictor returned "
+                    f"{type(out).__name__}, expected a Predictor (attribute 'backend', method predict()). This is "
+                    f"a bug in the backend."
+                )
+            return out
+
+        return self.predictors.get(model, opts, build)
 
     def infer(
         self,
         model: TrainedModel,
-        data: GroupedScan,
-        config: InferenceConfig,
+        groups: GroupedScan,
+        config: InferenceConfig | None = None,
         options: object | None = None,
     ) -> PatchPrediction:
-        """Predict one object patch per group; checks shape and dtype of the answer."""
-        from ptychopinn.results import PatchPrediction
+        """One object patch per group (capability ``infer``), batched by ``config.batch_size``.
 
-        out = self._expect(
-            "ptychopinn_infer",
-            self._call("ptychopinn_infer", model=model, data=data, config=config, options=options),
-            PatchPrediction,
-        )
-        B, N = data.n_groups, data.N
-        patches = np.asarray(out.patches)
-        if patches.shape != (B, N, N) or not np.iscomplexobj(patches):
-            raise BackendError(
-                f"Backend '{self.name}': ptychopinn_infer must return patches of shape ({B}, {N}, {N}) complex, "
-                f"got {patches.shape} {patches.dtype}. This is a bug in the backend."
-            )
-        self._check_finite("ptychopinn_infer", "object patches", patches)
-        if np.asarray(out.positions).shape != (B, 2):
-            raise BackendError(
-                f"Backend '{self.name}': ptychopinn_infer must return positions of shape ({B}, 2), "
-                f"got {np.asarray(out.positions).shape}."
-            )
-        return out
+        Returns
+        -------
+        PatchPrediction
+            ``patches`` (B, N, N) complex64, ``positions = groups.centres``, ``backend`` = this backend.
 
-    def reassemble(
-        self,
-        prediction: PatchPrediction,
-        probe: np.ndarray,
-        config: InferenceConfig | None = None,
-        canvas: CanvasSpec | None = None,
-    ) -> StitchedObject:
-        """Stitch patches with the backend's reassembly, or core's numpy stitcher as a fallback."""
+        Raises
+        ------
+        PatternSizeMismatchError, GroupSizeMismatchError
+            The groups do not fit the model.
+        BackendError, BackendRuntimeError
+            Wrong shape or dtype, NaN/Inf, or the predictor failed.
+        """
+        from ptychopinn.config.compatibility import check_groups_fit
         from ptychopinn.config.inference import InferenceConfig
-        from ptychopinn.results import StitchedObject
 
         cfg = config if config is not None else InferenceConfig()
-        out = None
-        if self.implements("ptychopinn_reassemble"):
-            out = self._call("ptychopinn_reassemble", prediction=prediction, probe=probe, config=cfg, canvas=canvas)
-        if out is None:
-            from ptychopinn.stitching import reassemble
+        check_groups_fit(model.model_config, groups)
+        predictor = self.predictor(model, options)
+        return predict_groups(
+            predictor, model, groups, batch_size=cfg.batch_size, backend=self.name,
+            call=lambda run: self._guard("Predictor.predict", run),
+        )
 
-            return reassemble(
-                np.asarray(prediction.patches), np.asarray(prediction.positions), probe, config=cfg, canvas=canvas
-            )
-        return self._expect("ptychopinn_reassemble", out, StitchedObject)
+    def export(self, model: TrainedModel, path: str | os.PathLike[str], options: object | None = None) -> Path:
+        """Write ``model`` in the backend's deployment format (capability ``export``); returns the path."""
+        from ptychopinn.architecture import validate_weights
+
+        self.require("export")
+        validate_weights(model.weights, model.model_config, source=f"model of backend '{model.backend}'")
+        out = self._call("ptychopinn_export", model=model, path=Path(path), options=self.resolve_options(options))
+        if isinstance(out, str):
+            out = Path(out)
+        return self._expect("ptychopinn_export", out, Path)  # type: ignore[no-any-return]
 
     def physics_forward(
         self,
@@ -212,8 +312,8 @@ class Backend:
         object_big: bool = True,
         log_scale: float = 0.0,
     ) -> np.ndarray | None:
-        """The backend's forward model on numpy input, or None when it does not expose it (optional hook)."""
-        if not self.implements("ptychopinn_physics_forward"):
+        """The backend's forward model on numpy input, or None without capability ``physics_forward``."""
+        if not self.supports("physics_forward"):
             return None
         out = self._call(
             "ptychopinn_physics_forward",
@@ -226,12 +326,12 @@ class Backend:
         return None if out is None else np.asarray(out)
 
     def refinement_operator(self, problem: RefinementProblem, options: object | None = None) -> RefinementOperator:
-        """The backend's refinement gradient operator, or core's numpy reference as a fallback."""
+        """The backend's refinement gradient operator (capability ``refine``), else core's numpy reference."""
         from ptychopinn.refinement.operator import NumpyRefinementOperator
 
         out = None
-        if self.implements("ptychopinn_refinement_operator"):
-            out = self._call("ptychopinn_refinement_operator", problem=problem, options=options)
+        if self.supports("refine"):
+            out = self._call("ptychopinn_refinement_operator", problem=problem, options=self.resolve_options(options))
         if out is None:
             return NumpyRefinementOperator(problem)
         if not callable(getattr(out, "gradients", None)):

@@ -56,3 +56,6 @@ class BackendStatus:
 
     error: str | None = None
     """The error, for ``error`` and ``duplicate``."""
+
+    capabilities: frozenset[str] | None = None
+    """What the backend can do; known only after the plugin was loaded."""

@@ -98,9 +98,10 @@ from ptychopinn.plugins.registry import get_backend
 name = sys.argv[1]
 try:
     b = get_backend(name)
-    out = {"status": "loaded", "api": list(b.info.api_version), "error": None}
+    out = {"status": "loaded", "api": list(b.info.api_version), "error": None,
+           "capabilities": sorted(b.capabilities)}
 except BaseException as exc:
-    out = {"status": "error", "api": None, "error": f"{type(exc).__name__}: {exc}"}
+    out = {"status": "error", "api": None, "error": f"{type(exc).__name__}: {exc}", "capabilities": None}
 sys.stdout.write("\n@@ptychopinn-check@@" + json.dumps(out) + "\n")
 sys.stdout.flush()
 """

@@ -14,7 +14,11 @@ __all__ = [
 ENTRY_POINT_GROUP = "ptychopinn.backends"
 """Entry-point group a backend distribution registers its plugin module under."""
 
-KNOWN_BACKENDS: dict[str, str] = {"tensorflow": "ptychopinn-tf", "pytorch": "ptychopinn-torch"}
+KNOWN_BACKENDS: dict[str, str] = {
+    "tensorflow": "ptychopinn-tf",
+    "pytorch": "ptychopinn-torch",
+    "onnx": "ptychopinn-onnx",
+}
 """Canonical backend name -> the distribution that provides it."""
 
 ALIASES: dict[str, str] = {"tf": "tensorflow", "torch": "pytorch"}

@@ -43,6 +43,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "REQUIRED_HOOKS",
     "BackendEntry",
+    "backends_with",
+    "entry_point_values",
     "disabled_backends",
     "get_backend",
     "installed_backends",
@@ -51,16 +53,9 @@ __all__ = [
     "strict_mode",
 ]
 
-REQUIRED_HOOKS: tuple[str, ...] = (
-    "ptychopinn_backend_info",
-    "ptychopinn_train",
-    "ptychopinn_save",
-    "ptychopinn_load",
-    "ptychopinn_infer",
-)
-"""Hooks every backend implements; ``ptychopinn_reassemble`` and ``ptychopinn_physics_forward`` are optional."""
-
-_FRAMEWORK_UPGRADE = "pip install -U ptychopinn-core"
+REQUIRED_HOOKS: tuple[str, ...] = ("ptychopinn_backend_info",)
+"""Hooks every backend implements; the others follow from its capabilities
+(:data:`ptychopinn.plugins.hookspecs.CAPABILITY_HOOKS`)."""
 
 
 @dataclass(frozen=True)
@@ -201,17 +196,17 @@ def list_backends() -> list[BackendStatus]:
                 )
             )
             continue
-        status, error, api = "available", None, None
+        status, error, api, caps = "available", None, None, None
         if name in disabled:
             status = "disabled"
         elif name in loaded:
-            status, api = "loaded", loaded[name].info.api_version
+            status, api, caps = "loaded", loaded[name].info.api_version, loaded[name].capabilities
         elif name in failures:
             status, error = "error", failures[name]
         rows.append(
             BackendStatus(
                 name=name, distribution=first.distribution, version=first.version, entry_point=first.value,
-                installed=True, api_version=api, status=status, error=error,
+                installed=True, api_version=api, status=status, error=error, capabilities=caps,
             )
         )
     for name, dist in KNOWN_BACKENDS.items():
@@ -292,8 +287,10 @@ def get_backend(name: str) -> Backend:
             f"Backend '{canonical}' ({entry.label}) is disabled by PTYCHOPINN_DISABLE_BACKENDS="
             f"{os.environ.get('PTYCHOPINN_DISABLE_BACKENDS', '')!r}; remove it from that variable to use it."
         )
+    from ptychopinn.plugins.loading import load_entry
+
     try:
-        handle = _load_entry(entry)
+        handle = load_entry(entry)
     except BackendError as exc:
         _record_failure(canonical, exc)
         raise
@@ -306,94 +303,33 @@ def get_backend(name: str) -> Backend:
     return handle
 
 
-def _load_entry(entry: BackendEntry) -> Backend:
-    import pluggy
-
-    from ptychopinn.plugins.backend import Backend
-    from ptychopinn.plugins.hookspecs import BACKEND_API_VERSION, PROJECT_NAME, BackendSpec
-    from ptychopinn.plugins.info import BackendInfo
-
-    from ptychopinn.plugins.isolation import import_timeout_s, load_bounded
-
-    try:
-        module = load_bounded(entry.entry_point, timeout_s=import_timeout_s())
-    except TimeoutError as exc:
-        raise BackendLoadError(
-            f"Backend '{entry.name}' ({entry.label}) did not finish importing its plugin module "
-            f"'{entry.value}' within {import_timeout_s():g} s (PTYCHOPINN_PLUGIN_TIMEOUT); it hangs at import. "
-            f"Reinstall or upgrade {entry.distribution or 'it'}, or hide it with "
-            f"PTYCHOPINN_DISABLE_BACKENDS={entry.name}."
-        ) from exc
-    except BaseException as exc:  # SystemExit / KeyboardInterrupt raised by a plugin's import are its failure
-        from ptychopinn._signals import interrupted_by
-
-        if isinstance(exc, KeyboardInterrupt) and interrupted_by() is not None:
-            raise  # the user pressed Ctrl-C while the plugin was importing
-        raise BackendLoadError(
-            f"Backend '{entry.name}' ({entry.label}) is installed but failed to import: "
-            f"{type(exc).__name__}: {exc}. Reinstall or upgrade {entry.distribution or 'it'}; "
-            f"'ptychopinn backends --check' shows the status of every backend."
-        ) from exc
-
-    pm = pluggy.PluginManager(PROJECT_NAME)
-    pm.add_hookspecs(BackendSpec)
-    try:
-        pm.register(module, name=entry.name)
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise BackendIncompatibleError(
-            f"Backend '{entry.name}' ({entry.label}) does not match the hook specification of "
-            f"ptychopinn-core: {exc}. Upgrade both: pip install -U ptychopinn-core {entry.distribution or ''}".rstrip()
-        ) from exc
-    missing = [hook for hook in REQUIRED_HOOKS if not getattr(pm.hook, hook).get_hookimpls()]
-    if missing:
-        raise BackendIncompatibleError(
-            f"Backend '{entry.name}' ({entry.label}) does not implement the required hook(s) {', '.join(missing)} "
-            f"of backend API {BACKEND_API_VERSION[0]}.{BACKEND_API_VERSION[1]}."
-        )
-    try:
-        info = pm.hook.ptychopinn_backend_info()
-    except BaseException as exc:
-        raise BackendLoadError(
-            f"Backend '{entry.name}' ({entry.label}): ptychopinn_backend_info() failed: {type(exc).__name__}: {exc}"
-        ) from exc
-    if not isinstance(info, BackendInfo):
-        raise BackendLoadError(
-            f"Backend '{entry.name}' ({entry.label}): ptychopinn_backend_info() must return a "
-            f"ptychopinn.plugins.BackendInfo, got {type(info).__name__}"
-        )
-    if info.name != entry.name:
-        raise BackendLoadError(
-            f"Backend entry point '{entry.name}' of {entry.label} describes itself as '{info.name}'; "
-            f"the entry-point name and BackendInfo.name must be equal."
-        )
-    _check_api_version(entry, info.api_version, BACKEND_API_VERSION)
-    return Backend(info=info, plugin=module, plugin_manager=pm, distribution=entry.distribution,
-                   version=entry.version, entry_point=entry.value)
+def entry_point_values() -> dict[str, str]:
+    """Installed backend name -> entry-point value (metadata only; duplicates left out)."""
+    return {name: group[0].value for name, group in _scan().items() if len(group) == 1}
 
 
-def _check_api_version(entry: BackendEntry, declared: object, core: tuple[int, int]) -> None:
-    from ptychopinn._version import __version__ as core_version
+def backends_with(capability: str, *, near: str | None = None) -> list[str]:
+    """Installed backends that declare ``capability``, sorted.
 
-    if (
-        not isinstance(declared, tuple)
-        or len(declared) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in declared)
-    ):
-        raise BackendIncompatibleError(
-            f"Backend '{entry.name}' ({entry.label}) declares backend API version {declared!r}; "
-            f"expected a (major, minor) tuple of ints."
-        )
-    major, minor = declared
-    core_text = f"{core[0]}.{core[1]}"
-    if major == core[0] and minor <= core[1]:
-        return
-    if (major, minor) > core:
-        fix = f"{_FRAMEWORK_UPGRADE} (or install an older {entry.distribution or 'backend'})"
-    else:
-        fix = f"pip install -U {entry.distribution or 'the backend'}"
-    raise BackendIncompatibleError(
-        f"Backend '{entry.name}' ({entry.label}) implements backend API {major}.{minor}; ptychopinn-core "
-        f"{core_version} supports "
-        f"backend API {core[0]}.0 to {core_text}. Fix: {fix}."
-    )
+    Only trusted plugin modules are imported for this (they are framework-free at import): the
+    project's own backends (:data:`KNOWN_BACKENDS`), backends already loaded in this process, and
+    the backends of the distribution that provides ``near``. A third-party plugin is never
+    imported just to answer (its import may hang or end the process; ``ptychopinn backends
+    --check`` checks each in a child process). A backend that fails to load is left out.
+    """
+    entries = _scan()
+    loaded = set(_STATE.loaded or {})
+    near_dist = entries[near][0].distribution if near in entries and len(entries[near]) == 1 else None
+    found = []
+    for name in installed_backends():
+        group = entries[name]
+        trusted = name in KNOWN_BACKENDS or name in loaded or (near_dist is not None and group[0].distribution == near_dist)
+        if len(group) != 1 or not trusted:
+            continue
+        try:
+            handle = get_backend(name)
+        except BackendError:
+            continue
+        if handle.supports(capability):
+            found.append(name)
+    return found

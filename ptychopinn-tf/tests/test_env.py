@@ -1,22 +1,10 @@
-"""Framework import rules: the plugin module is framework-free; clear errors for a missing
-TensorFlow and for Keras on another backend (fresh interpreters)."""
+"""TensorFlow/Keras import rules of ``_env.tf_keras`` (fresh interpreters): Keras on another
+backend is refused, Keras is put on TensorFlow. (Plugin import rules: test_plugin.py.)"""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-
-_HIDE_TF = """
-import importlib.abc, sys
-class _Hide(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name == "tensorflow" or name.startswith("tensorflow."):
-            raise ModuleNotFoundError(name)
-        return None
-sys.meta_path.insert(0, _Hide())
-"""
-
 
 def _run(code: str, **env) -> subprocess.CompletedProcess:
     import os
@@ -24,26 +12,6 @@ def _run(code: str, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env={**os.environ, **env}
     )
-
-
-def test_plugin_module_imports_no_framework():
-    code = (
-        "import json, sys, ptychopinn_tf._plugin\n"
-        "print(json.dumps([m for m in ('tensorflow', 'keras', 'torch') if m in sys.modules]))"
-    )
-    proc = _run(code)
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
-
-
-def test_missing_tensorflow_names_the_install_command():
-    code = _HIDE_TF + (
-        "from ptychopinn.errors import BackendLoadError\n"
-        "try:\n    import ptychopinn_tf._plugin\nexcept BackendLoadError as e:\n    print('ERR', e)\n"
-    )
-    proc = _run(code)
-    assert proc.returncode == 0, proc.stderr
-    assert "ERR" in proc.stdout and 'pip install "ptychopinn-tf[cpu]"' in proc.stdout
 
 
 def test_keras_on_another_backend_is_refused():

@@ -38,12 +38,19 @@ def test_unknown_key_is_named():
         {"verbose": -1},
         {"jit_compile": "yes"},
         {"intra_op_threads": 0},
-        {"cache_size": 0},
+        {"inference_chunk_size": 0},
+        {"data_autotune": 1},
     ],
 )
 def test_bad_values_are_config_errors(kwargs):
     with pytest.raises(ConfigError):
         TFOptions(**kwargs)
+
+
+def test_no_predictor_cache_option_any_more():
+    """Core caches predictors (API 2.0): the backend's old cache_size option is an unknown key."""
+    with pytest.raises(ConfigError, match="'cache_size'"):
+        resolve_options({"cache_size": 4})
 
 
 def test_other_types_rejected():

@@ -24,6 +24,10 @@ TIERS: tuple[str, ...] = ("contract", "infer", "train", "physics_forward", "refi
 """Tiers in the order they run; every tier but ``contract`` is a capability."""
 
 
+def _bind(check: Callable[..., None], backend: Callable[[], Any], config: Any, options: Any) -> Callable[[], None]:
+    return lambda: check(backend(), config, options=options)
+
+
 def _checks(name: str, options: Any, workdir: Path) -> list[tuple[str, str, Callable[[], Any]]]:
     from ptychopinn.config import ModelConfig, TrainingConfig
     from ptychopinn.plugins.registry import get_backend
@@ -45,17 +49,17 @@ def _checks(name: str, options: Any, workdir: Path) -> list[tuple[str, str, Call
     ]
     for cfg in INFER_CONFIGS:
         tag = f"[{cfg.architecture}-gridsize{cfg.gridsize}]"
-        out += [
-            ("infer", f"matches_reference{tag}",
-             lambda cfg=cfg: inference.check_predictor_matches_reference(backend(), cfg, options=options)),
-            ("infer", f"batch_size_independent{tag}",
-             lambda cfg=cfg: inference.check_batch_size_independent(backend(), cfg, options=options)),
-            ("infer", f"through_core{tag}",
-             lambda cfg=cfg: inference.check_infer_through_core(backend(), cfg, options=options)),
-        ]
+        for check_name, check in (("matches_reference", inference.check_predictor_matches_reference),
+                                  ("batch_size_independent", inference.check_batch_size_independent),
+                                  ("through_core", inference.check_infer_through_core)):
+            out.append(("infer", f"{check_name}{tag}", _bind(check, backend, cfg, options)))
+
+    def no_stale_cache() -> None:
+        for config in INFER_CONFIGS[:2]:
+            inference.check_no_stale_predictor_cache(backend(), config, options=options)
+
     out += [
-        ("infer", "no_stale_predictor_cache",
-         lambda: [inference.check_no_stale_predictor_cache(backend(), c, options=options) for c in INFER_CONFIGS[:2]]),
+        ("infer", "no_stale_predictor_cache", no_stale_cache),
         ("infer", "same_model_twice", lambda: inference.check_same_model_twice(backend(), INFER_CONFIGS[0],
                                                                                options=options)),
     ]

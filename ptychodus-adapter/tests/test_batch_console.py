@@ -81,8 +81,10 @@ def test_batch_reconstruct_matches_the_cli_on_the_same_bundle(trained):
         timeout=600,
     )
     assert cli.returncode == 0, cli.stderr
-    with np.load(root / "cli" / "reconstruction.npz") as npz:
-        canvas, valid, origin = npz["object"], npz["valid"], npz["canvas_origin"]
+    from ptychopinn.data.reconstruction_file import read_reconstruction
+
+    rec = read_reconstruction(root / "cli" / "reconstruction.npz")
+    canvas, valid, origin = rec.object, rec.valid, rec.canvas_origin
     assert all(float(v).is_integer() for v in origin), f"fractional canvas origin {origin}"
     x0, y0 = (int(v) for v in origin)
     rows, cols = np.nonzero(valid)

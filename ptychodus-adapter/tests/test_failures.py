@@ -193,7 +193,7 @@ def test_pattern_size_mismatch_fails_in_the_parent(tmp_path):
     x_m, y_m = metres_for_object_pixels(np.array([100.0, 110.0]), np.array([100.0, 105.0]), (256, 256))
     product = make_product(np.ones((256, 256), complex), np.ones((128, 128), complex), x_m, y_m)
     parameters = ReconstructInput(np.ones((2, 128, 128)), np.zeros((128, 128), bool), product)
-    with pytest.raises(PatternSizeMismatchError, match="model bundle .*ModelConfig.N is 64 but the diffraction patterns are 128 x 128"):
+    with pytest.raises(PatternSizeMismatchError, match="bundle .*N is 64 but the diffraction patterns are 128 x 128"):
         next(iter(pinn.reconstruct(parameters)))
 
 

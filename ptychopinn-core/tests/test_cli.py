@@ -31,15 +31,44 @@ def test_backends_table(env: dict[str, str]) -> None:
     proc = run_cli("backends", "--check", env={**env, "PTYCHOPINN_PLUGIN_TIMEOUT": "3"})
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].split()[:5] == ["NAME", "DISTRIBUTION", "VERSION", "API", "STATUS"]
+    assert lines[0].split()[:6] == ["NAME", "DISTRIBUTION", "VERSION", "API", "CAPABILITIES", "STATUS"]
     rows = {line.split()[0]: line for line in lines[1:] if line.strip()}
     assert "ptychopinn-testbackend" in rows["numpy-test"] and "loaded" in rows["numpy-test"]
-    assert "1.0" in rows["numpy-test"]
+    assert "2.0" in rows["numpy-test"] and "infer,physics_forward,train" in rows["numpy-test"]
+    assert "export,infer" in rows["numpy-test-alt"]
+    assert "error" in rows["old-api-test"] and "backend API 1.1" in rows["old-api-test"]
     assert "error" in rows["broken-test"] and "ptychopinn_missing_native_dependency" in rows["broken-test"]
     assert "duplicate" in rows["dup-test"]
     assert "not installed" in rows["pytorch"] and "pip install ptychopinn-torch" in rows["pytorch"]
     data = json.loads(run_cli("backends", "--json", env=env).stdout)  # the default imports no plugin
     assert {r["name"]: r["status"] for r in data}["numpy-test"] == "available"
+    assert {r["name"]: r["capabilities"] for r in data}["numpy-test"] == "-"  # unknown until loaded
+
+
+def test_train_with_a_backend_that_cannot_train_exits_2_naming_the_backends_that_can(env, scan_file, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    proc = run_cli("train", str(scan_file), "--backend", "numpy-test-alt", "-o", str(tmp_path / "out"), env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert "backend 'numpy-test-alt' cannot train; backends that can: numpy-test" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_writes_the_network_with_the_backend_that_can(env, scan_file, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "run"
+    trained = run_cli("train", str(scan_file), "--backend", "numpy-test", "--epochs", "1", "-o", str(out), env=env)
+    assert trained.returncode == 0, trained.stderr
+    bundle = out / "model.ptychopinn.zip"
+    proc = run_cli("export", str(bundle), "-o", str(tmp_path / "dep" / "model.npz"), env=env)
+    assert proc.returncode == 0, proc.stderr  # the only installed backend that can export: numpy-test-alt
+    from ptychopinn.bundle import read_bundle
+
+    weights = read_bundle(bundle).weights
+    with np.load(tmp_path / "dep" / "model.npz") as npz:
+        assert sorted(npz.files) == sorted(name.replace(".", "__") for name in weights)
+        np.testing.assert_array_equal(npz["physics__log_scale"], weights["physics.log_scale"])
+    refused = run_cli("export", str(bundle), "-o", str(tmp_path / "x.onnx"), "--backend", "numpy-test", env=env)
+    assert refused.returncode == 2 and "backend 'numpy-test' cannot export models" in refused.stderr
+    assert "backends that can: numpy-test-alt" in refused.stderr and not (tmp_path / "x.onnx").exists()
 
 
 @pytest.mark.parametrize(("backend", "command"), [("pytorch", "pip install ptychopinn-torch"),

@@ -79,6 +79,25 @@ def load_object_file(path: Path, *, role: str, extra: tuple[str, ...] = ()) -> d
     return out
 
 
+def _reconstruction(path: Path) -> dict[str, Any]:
+    """The reconstruction file, read by core's one reader (``read_reconstruction``)."""
+    import numpy as np
+
+    from ptychopinn.data.reconstruction_file import read_reconstruction
+
+    rec = read_reconstruction(path)
+    out: dict[str, Any] = {
+        "object": np.asarray(rec.object, dtype=np.complex128),
+        "key": "object",
+        "origin": rec.canvas_origin,
+        "extra": {k: v for k, v in (("probe", rec.probe), ("positions", rec.positions), ("weight", rec.weight))
+                  if v is not None},
+    }
+    if rec.valid is not None:
+        out["valid"] = rec.valid
+    return out
+
+
 def _db(value: float | None) -> float:
     return float("inf") if value is None else value
 
@@ -152,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
 
     prepare_outputs(args.output_dir or args.reconstruction.parent / f"{args.reconstruction.stem}-evaluation",
                     (METRICS_NAME, "comparison.png", "frc.png"))  # before any work (#14)
-    recon = load_object_file(args.reconstruction, role="reconstruction", extra=("probe", "positions", "weight"))
+    recon = _reconstruction(args.reconstruction)
     consistency = _consistency(args, recon)
     if args.truth is None:
         return _consistency_only(args, consistency)

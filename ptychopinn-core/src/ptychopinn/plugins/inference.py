@@ -8,6 +8,7 @@ cached) and :func:`predict_groups` scales, batches, checks and merges around
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
@@ -123,7 +124,7 @@ def predict_groups(
     for first in range(0, B, max(1, batch_size)):
         stop = min(first + max(1, batch_size), B)
         x = np.ascontiguousarray(groups.batch_diffraction(first, stop), dtype=np.float32) * scale
-        raw = call(lambda x=x: predictor.predict(x))
+        raw = call(functools.partial(predictor.predict, x))
         y = np.asarray(raw)
         if y.shape != (stop - first, c_out, N, N) or not np.iscomplexobj(y):
             raise _bug(backend, f"returned {y.shape} {y.dtype} for input {x.shape}, expected "

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 
 from ptychopinn.errors import (
     BackendError,
-    BackendIncompatibleError,
     BackendLoadError,
     BackendNotInstalledError,
     DuplicateBackendError,
@@ -323,7 +322,8 @@ def backends_with(capability: str, *, near: str | None = None) -> list[str]:
     found = []
     for name in installed_backends():
         group = entries[name]
-        trusted = name in KNOWN_BACKENDS or name in loaded or (near_dist is not None and group[0].distribution == near_dist)
+        same_dist = near_dist is not None and group[0].distribution == near_dist
+        trusted = name in KNOWN_BACKENDS or name in loaded or same_dist
         if len(group) != 1 or not trusted:
             continue
         try:

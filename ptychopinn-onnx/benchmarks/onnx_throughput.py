@@ -81,14 +81,15 @@ def _predictor(name: str, model: Any) -> tuple[Any, str, dict[str, Any]]:
     try:
         backend = ptychopinn.get_backend(name)
     except Exception as exc:  # not installed: the ONNX backend's source next to this file
-        if name != "onnx":
+        if name != "onnx" or type(exc).__name__ != "BackendNotInstalledError":
             raise
         sys.path.insert(0, str(HERE.parent / "src"))
         from ptychopinn_onnx.options import resolve_options
         from ptychopinn_onnx.predictor import build_predictor
 
         opts = dict(THREAD_OPTIONS["onnx"])
-        return build_predictor(model, resolve_options(opts)), f"ptychopinn_onnx.build_predictor ({exc})", opts
+        how = "ptychopinn_onnx.predictor.build_predictor (source tree; entry point not installed here)"
+        return build_predictor(model, resolve_options(opts)), how, opts
     opts = _options_for(backend, name)
     return backend.predictor(model, opts), "ptychopinn.Backend.predictor", opts
 

@@ -84,7 +84,7 @@ def _untrained_bundle(backend: str, model: dict[str, Any], path: Path) -> None:
 def _reconstruct_api(bundle: Path, scan: Path, backend: str, target: Path) -> None:
     import ptychopinn
     from ptychopinn.config import InferenceConfig, RefinementConfig
-    from ptychopinn.data import read_scan
+    from ptychopinn import read_scan
     from ptychopinn.data.reconstruction_file import write_reconstruction
 
     config = InferenceConfig(refinement=RefinementConfig(enabled=False))

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import onnx
@@ -81,7 +82,7 @@ class _Emitter:
     def ints(self, name: str, values: list[int]) -> str:
         return self.const(name, np.asarray(values, dtype=np.int64))
 
-    def emit(self, op: str, inputs: list[str], output: str, **attrs: object) -> str:
+    def emit(self, op: str, inputs: list[str], output: str, **attrs: Any) -> str:
         self.nodes.append(helper.make_node(op, inputs, [output], name=f"{op}:{output}", **attrs))
         return output
 
@@ -92,8 +93,9 @@ class _Emitter:
         x, out = args[0], node.output
         if node.op == "conv":
             p, k, s = (node.kernel - 1) // 2, node.kernel, node.stride
-            w, b = self.weight(f"{node.name}.weight"), self.weight(f"{node.name}.bias")
-            self.emit("Conv", [x, w, b], out, kernel_shape=[k, k], pads=[p, p, p, p], strides=[s, s], group=node.groups)
+            kernel, bias = self.weight(f"{node.name}.weight"), self.weight(f"{node.name}.bias")
+            attrs = {"kernel_shape": [k, k], "pads": [p, p, p, p], "strides": [s, s], "group": node.groups}
+            self.emit("Conv", [x, kernel, bias], out, **attrs)
         elif node.op == "act":
             self.activation(node.kind, x, out)
         elif node.op == "maxpool":

@@ -5,7 +5,8 @@
     nox -s torch tf         # one backend each
     nox -s adapter parity   # Ptychodus adapter; both backends in one environment
     nox -s gui              # Ptychodus's GUI under Xvfb (not a default session; needs Debian's xvfb)
-    nox -s lint types       # ruff; mypy on core
+    nox -s onnx             # core + the ONNX Runtime backend only (no TensorFlow, no torch)
+    nox -s lint types       # ruff; mypy on core and the ONNX backend
 
 Every install uses ``constraints/cpu.txt`` (torch==2.13.0, the only torch wheel on the CPU
 machines). ``NOX_SESSIONS``/``nox -s`` choose what runs; ``.ci/run`` passes ``$CI_SESSIONS``.
@@ -28,7 +29,7 @@ TEST_BACKEND_DISTRIBUTIONS = ("ptychopinn-testbackend", "ptychopinn-testbackend-
 TEST_BACKENDS = [str(FIXTURES / name) for name in ("testbackend", "testbackend-broken", "testbackend-dup",
                                                    "testbackend-hostile")]
 
-DEFAULT_SESSIONS = ["lint", "types", "core", "torch", "tf", "adapter", "parity"]
+DEFAULT_SESSIONS = ["lint", "types", "core", "torch", "tf", "adapter", "parity", "onnx"]
 nox.options.sessions = DEFAULT_SESSIONS
 nox.options.error_on_missing_interpreters = True
 nox.options.default_venv_backend = "venv"
@@ -37,6 +38,8 @@ PYTHON = "3.11"
 BACKEND_TEST_DIRS = ("parity", "ddp", "fixtures")
 """Folders of tests/ that need a real backend (run by the torch/parity sessions, not by core)."""
 FRAMEWORKS = ("tensorflow", "keras", "torch", "lightning")
+ONNX_CROSS_DIR = ROOT / ".nox" / "onnx-cross-backend"
+"""Bundles trained by both backends and their reconstructions (written by ``parity``, checked by ``onnx``)."""
 
 _NO_FRAMEWORK_CHECK = f"""
 import sys
@@ -129,6 +132,24 @@ def parity(session: nox.Session) -> None:
     """Both backends in one environment; runs tests/parity (cross-backend bundles and numerics)."""
     _install(session, "./ptychopinn-core[test]", "./ptychopinn-torch[test]", "./ptychopinn-tf[cpu,test]")
     _pytest(session, "tests/parity")
+    # Train tiny bundles with both backends for the onnx session's cross-backend check (must-show of #11).
+    shutil.rmtree(ONNX_CROSS_DIR, ignore_errors=True)
+    session.run("python", "ptychopinn-onnx/tests/cross_backend_check.py", "make", "--dir", str(ONNX_CROSS_DIR),
+                env={"OMP_NUM_THREADS": "1"})
+
+
+@nox.session(python=PYTHON)
+def onnx(session: nox.Session) -> None:
+    """ptychopinn-core + ptychopinn-onnx only: no framework may be installed; bundles of both backends reconstruct."""
+    _install(session, "./ptychopinn-core[test]", "./ptychopinn-onnx[test]")
+    frozen = str(session.run("python", "-m", "pip", "list", "--format=freeze", silent=True))
+    names = {line.split("==")[0].strip().lower() for line in frozen.splitlines() if "==" in line}
+    bad = sorted(names & {"torch", "tensorflow", "tensorflow-cpu", "keras", "tf-keras", "lightning", "jax"})
+    if bad:
+        session.error(f"the onnx session must not contain an ML framework, found {bad}")
+    if (ONNX_CROSS_DIR / "cases.json").is_file():
+        session.env["PTYCHOPINN_ONNX_CROSS_DIR"] = str(ONNX_CROSS_DIR)
+    _pytest(session, "ptychopinn-onnx/tests")
 
 
 @nox.session(python=PYTHON)
@@ -141,5 +162,6 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def types(session: nox.Session) -> None:
     """mypy on the core sources (configuration: ptychopinn-core/mypy.ini)."""
-    _install(session, "./ptychopinn-core", "mypy", "types-PyYAML", "pytest")
+    _install(session, "./ptychopinn-core", "./ptychopinn-onnx", "mypy", "types-PyYAML", "pytest")
     session.run("mypy", "--config-file", "ptychopinn-core/mypy.ini")
+    session.run("mypy", "--strict", "--ignore-missing-imports", "ptychopinn-onnx/src/ptychopinn_onnx")

@@ -25,9 +25,9 @@ ROOT = Path(__file__).parent
 CONSTRAINTS = str(ROOT / "constraints" / "cpu.txt")
 FIXTURES = ROOT / "tests" / "fixtures"
 TEST_BACKEND_DISTRIBUTIONS = ("ptychopinn-testbackend", "ptychopinn-testbackend-broken", "ptychopinn-testbackend-dup",
-                              "ptychopinn-testbackend-hostile")
+                              "ptychopinn-testbackend-hostile", "ptychopinn-testbackend-kitbugs")
 TEST_BACKENDS = [str(FIXTURES / name) for name in ("testbackend", "testbackend-broken", "testbackend-dup",
-                                                   "testbackend-hostile")]
+                                                   "testbackend-hostile", "testbackend-kitbugs")]
 
 DEFAULT_SESSIONS = ["lint", "types", "core", "torch", "tf", "adapter", "parity", "onnx"]
 nox.options.sessions = DEFAULT_SESSIONS

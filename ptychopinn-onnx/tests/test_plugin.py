@@ -18,8 +18,8 @@ def test_plugin_module_is_at_most_80_lines() -> None:
 
 def test_plugin_imports_no_runtime_or_framework() -> None:
     code = (
-        "import sys, ptychopinn_onnx._plugin as p; p.ptychopinn_backend_info(); "
-        "p.ptychopinn_resolve_options({'opset': 18}); "
+        "import sys, ptychopinn_onnx._plugin as p; p.PLUGIN.ptychopinn_backend_info(); "
+        "p.PLUGIN.ptychopinn_resolve_options({'opset': 18}); "
         "print(','.join(m for m in ('onnx', 'onnxruntime', 'torch', 'tensorflow', 'keras', 'jax') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -28,15 +28,15 @@ def test_plugin_imports_no_runtime_or_framework() -> None:
 
 def test_entry_point_names_the_plugin_module() -> None:
     (ep,) = [ep for ep in entry_points(group="ptychopinn.backends") if ep.name == "onnx"]
-    assert ep.value == "ptychopinn_onnx._plugin"
+    assert ep.value == "ptychopinn_onnx._plugin:PLUGIN"
     assert ep.dist is not None and ep.dist.name == "ptychopinn-onnx"
 
 
 def test_backend_info_declares_inference_and_export_only() -> None:
-    info = plugin.ptychopinn_backend_info()
+    info = plugin.PLUGIN.ptychopinn_backend_info()
     assert info.name == "onnx"
     assert info.api_version == (2, 0) and info.api_version[0] == BACKEND_API_VERSION[0]
     assert info.capabilities == frozenset({"infer", "export"})
     for capability in info.capabilities:  # every declared capability has its hook
-        assert hasattr(plugin, CAPABILITY_HOOKS[capability])
-    assert not hasattr(plugin, CAPABILITY_HOOKS["train"])
+        assert hasattr(plugin.PLUGIN, CAPABILITY_HOOKS[capability])
+    assert not hasattr(plugin.PLUGIN, CAPABILITY_HOOKS["train"])

@@ -32,7 +32,7 @@ def main() -> None:
         enable_progress_bar=False,
         log_dir=str(out / "logs"),
     )
-    model = _plugin.ptychopinn_train(
+    model = _plugin.PLUGIN.ptychopinn_train(
         data=data,
         model_config=ModelConfig(architecture="fast", n_filters_scale=1),
         training_config=TrainingConfig(epochs=2, batch_size=4, early_stopping_patience=None),

@@ -15,7 +15,7 @@ def test_options_from_mapping_none_and_dataclass() -> None:
     assert opts.trainer_kwargs()["strategy"] == "ddp"
     assert resolve_options(None) == TorchOptions()
     assert resolve_options(opts) is opts
-    assert _plugin.ptychopinn_resolve_options(options={"num_workers": 2}) == TorchOptions(num_workers=2)
+    assert _plugin.PLUGIN.ptychopinn_resolve_options(options={"num_workers": 2}) == TorchOptions(num_workers=2)
 
 
 def test_unknown_key_and_wrong_type_are_refused_by_name() -> None:

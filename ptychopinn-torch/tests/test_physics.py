@@ -95,7 +95,7 @@ def test_numpy_forward_amplitude_is_the_hook_and_matches_oracle(gridsize: int) -
     got = tp.forward_amplitude(obj, probe, off, object_big=True, log_scale=-0.2)
     assert isinstance(got, np.ndarray) and got.dtype == np.float32 and got.shape == (B, C, N, N)
     assert _rel(got, want) <= RTOL
-    hook = _plugin.ptychopinn_physics_forward(
+    hook = _plugin.PLUGIN.ptychopinn_physics_forward(
         object_patches=obj, probe=probe, offsets=off, object_big=True, log_scale=-0.2
     )
     np.testing.assert_array_equal(hook, got)

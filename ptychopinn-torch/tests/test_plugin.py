@@ -20,7 +20,7 @@ def test_plugin_module_imports_no_framework() -> None:
         "import sys, ptychopinn_torch._plugin as p; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'lightning', 'pytorch_lightning', "
         "'tensorflow', 'keras')); "
-        "assert not bad, bad; info = p.ptychopinn_backend_info(); assert info.name == 'pytorch'; print('ok')"
+        "assert not bad, bad; info = p.PLUGIN.ptychopinn_backend_info(); assert info.name == 'pytorch'; print('ok')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
@@ -28,10 +28,10 @@ def test_plugin_module_imports_no_framework() -> None:
 
 
 def test_capabilities_match_the_hooks() -> None:
-    info = _plugin.ptychopinn_backend_info()
+    info = _plugin.PLUGIN.ptychopinn_backend_info()
     assert info.api_version == BACKEND_API_VERSION == (2, 0)
     assert info.capabilities == {"train", "infer", "refine", "physics_forward"}
-    hooks = {name for name in dir(_plugin) if name.startswith("ptychopinn_")}
+    hooks = {name for name in dir(_plugin.PLUGIN) if name.startswith("ptychopinn_")}
     want = {CAPABILITY_HOOKS[c] for c in info.capabilities} | {"ptychopinn_backend_info", "ptychopinn_resolve_options"}
     assert hooks == want
 

@@ -41,7 +41,7 @@ def _x(B: int, C: int, seed: int = 0) -> np.ndarray:
 def test_predict_matches_the_reference(small_scan, architecture: str, gridsize: int, object_big: bool) -> None:
     cfg = ModelConfig(architecture=architecture, n_filters_scale=1, gridsize=gridsize, object_big=object_big)
     model = _model(cfg, small_scan[0], small_scan[2], seed=3)
-    predictor = _plugin.ptychopinn_build_predictor(model=model, options=OPTS)
+    predictor = _plugin.PLUGIN.ptychopinn_build_predictor(model=model, options=OPTS)
     assert isinstance(predictor, Predictor) and predictor.backend == "pytorch"
     x = _x(5, cfg.channels)
     got = predictor.predict(x)

@@ -19,7 +19,7 @@ OPTS = TorchOptions(accelerator="cpu", num_threads=1, enable_progress_bar=False)
 @pytest.fixture(scope="module", params=["published", "fast"])
 def trained(request, small_scan):
     data = training_data(small_scan, 1)
-    model = _plugin.ptychopinn_train(
+    model = _plugin.PLUGIN.ptychopinn_train(
         data=data,
         model_config=ModelConfig(architecture=request.param, n_filters_scale=1, intensity_scale_trainable=True),
         training_config=TrainingConfig(epochs=3, batch_size=8, early_stopping_patience=None),
@@ -58,7 +58,7 @@ def test_trained_model_runs_through_core(trained, tmp_path) -> None:
 
 
 def test_fixed_log_scale_stays_zero(small_scan) -> None:
-    model = _plugin.ptychopinn_train(
+    model = _plugin.PLUGIN.ptychopinn_train(
         data=training_data(small_scan, 1, n_val=0),
         model_config=ModelConfig(architecture="fast", n_filters_scale=1),
         training_config=TrainingConfig(epochs=1, batch_size=8),
@@ -69,7 +69,7 @@ def test_fixed_log_scale_stays_zero(small_scan) -> None:
 
 
 def test_gridsize2_trains(small_scan) -> None:
-    model = _plugin.ptychopinn_train(
+    model = _plugin.PLUGIN.ptychopinn_train(
         data=training_data(small_scan, 2, n_val=0),
         model_config=ModelConfig(architecture="fast", n_filters_scale=1, gridsize=2),
         training_config=TrainingConfig(epochs=2, batch_size=5),
@@ -87,7 +87,7 @@ def test_supervised_training_runs(small_scan) -> None:
         [obj[int(y) - N // 2 : int(y) + N // 2, int(x) - N // 2 : int(x) + N // 2] for x, y in pos], np.complex64
     )
     train = dataclasses.replace(data.train, ground_truth=truth)
-    model = _plugin.ptychopinn_train(
+    model = _plugin.PLUGIN.ptychopinn_train(
         data=dataclasses.replace(data, train=train, validation=None),
         model_config=ModelConfig(architecture="fast", n_filters_scale=1, model_type="supervised"),
         training_config=TrainingConfig(epochs=2, batch_size=8),
@@ -108,7 +108,7 @@ def test_plateau_threshold_is_absolute(small_scan) -> None:
         plateau_min_delta=1e9,
         min_learning_rate=0.0,
     )
-    model = _plugin.ptychopinn_train(
+    model = _plugin.PLUGIN.ptychopinn_train(
         data=training_data(small_scan, 1),
         model_config=ModelConfig(architecture="fast", n_filters_scale=1),
         training_config=tc,
@@ -124,7 +124,7 @@ def test_threads_are_restored_after_training(small_scan) -> None:
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        _plugin.ptychopinn_train(
+        _plugin.PLUGIN.ptychopinn_train(
             data=training_data(small_scan, 1, n_val=0),
             model_config=ModelConfig(architecture="fast", n_filters_scale=1),
             training_config=TrainingConfig(epochs=1, batch_size=16),

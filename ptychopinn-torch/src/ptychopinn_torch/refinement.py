@@ -26,8 +26,8 @@ from ptychopinn.results import CanvasSpec
 from ptychopinn_torch.options import TorchOptions, resolve_options
 from ptychopinn_torch.predictor import device_for, torch_threads
 
-__all__ = ["TorchRefinementOperator", "batch_loss", "bilinear", "gather_windows", "loss_and_gradients",
-           "robust_half_deviance", "window_corners"]
+__all__ = ["TorchRefinementOperator", "batch_loss", "bilinear", "build_refinement_operator", "gather_windows",
+           "loss_and_gradients", "robust_half_deviance", "window_corners"]
 
 NAME = "pytorch"
 
@@ -214,3 +214,8 @@ class TorchRefinementOperator:
             probe_gradient=grads[1].cpu().numpy().astype(np.complex128) if probe else None,
             position_gradient=grads[-1].cpu().numpy().astype(np.float64) if positions else None,
         )
+
+
+def build_refinement_operator(problem: RefinementProblem, options: TorchOptions) -> TorchRefinementOperator:
+    """The ``refine`` capability: this backend's gradient operator for ``problem``."""
+    return TorchRefinementOperator(problem, options)

@@ -85,9 +85,10 @@ TRAIN_FAILURES = {
     "interrupt-test": ("failed to import", "KeyboardInterrupt"),
     "broken-test": ("failed to import", "ptychopinn_missing_native_dependency"),
     "badsig-test": ("hook specification",),
-    "future-api-test": ("backend API 2.0",),
+    "future-api-test": ("backend API 3.0",),
+    "old-api-test": ("backend API 1.1", "pip install -U ptychopinn-testbackend-broken"),
     "misnamed-test": ("something-else",),
-    "incomplete-test": ("ptychopinn_infer",),
+    "incomplete-test": ("infer needs ptychopinn_build_predictor",),
     "dup-test": ("ptychopinn-testbackend-dup", "ptychopinn-testbackend-broken"),
     "nan-train-test": ("ptychopinn_train", "NaN/Inf", "diverged"),
     "exit-hook-test": ("ptychopinn_train", "sys.exit(3)"),
@@ -106,8 +107,8 @@ def test_train_with_a_failing_plugin(backend: str, files: dict[str, Path], tmp_p
     assert time.monotonic() - start < 30
 
 
-@pytest.mark.parametrize(("backend", "words"), [("nan-infer-test", ("ptychopinn_infer", "NaN/Inf")),
-                                                ("exit-hook-test", ("ptychopinn_infer", "sys.exit(4)")),
+@pytest.mark.parametrize(("backend", "words"), [("nan-infer-test", ("predictor", "NaN/Inf")),
+                                                ("exit-hook-test", ("ptychopinn_build_predictor", "sys.exit(4)")),
                                                 ("exit-test", ("SystemExit",)),
                                                 ("hang-test", ("did not finish importing",))])
 def test_reconstruct_with_a_failing_plugin(backend: str, words: tuple[str, ...], files: dict[str, Path],

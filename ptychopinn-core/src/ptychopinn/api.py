@@ -268,7 +268,9 @@ def export_model(
         able = backends_with("export")
         if len(able) != 1:
             raise CapabilityError(
-                "no installed backend can export models; install one that can (pip install ptychopinn-onnx)"
+                "no backend that can export models was found among the project's installed backends (third-party "
+                "plugins are not imported to look); install one (pip install ptychopinn-onnx) or name one with"
+                " --backend"
                 if not able
                 else f"several installed backends can export models ({', '.join(able)}); choose one with --backend",
                 capability="export",

@@ -88,7 +88,7 @@ def test_plugin_returns_the_tf_operator() -> None:
     import ptychopinn
 
     backend = ptychopinn.get_backend("tensorflow")
-    assert backend.info.api_version == (1, 1)
+    assert backend.info.api_version == (2, 0) and "refine" in backend.capabilities
     problem, state = refinement_test_problem()
     operator = backend.refinement_operator(problem, {"inference_device": "/cpu:0"})
     assert isinstance(operator, TFRefinementOperator) and operator.name == "tensorflow"

@@ -195,9 +195,11 @@ class GraphNetwork(keras.Model):
         return tf.cast(tensors[self.graph.amp], tf.float32), tf.cast(tensors[self.graph.phase], tf.float32)
 
     def build_variables(self) -> None:
-        """Create every variable by running one zero batch."""
-        c, h, w = self.graph.shapes[self.graph.input]
-        self(tf.zeros((1, h, w, c), tf.float32))
+        """Create every variable from the graph's shapes (no forward pass)."""
+        for node, layer in zip(self.graph.convs(), self.conv_layers, strict=True):
+            c, h, w = self.graph.shapes[node.inputs[0]]
+            layer.build((None, h, w, c))
+        self.built = True
 
 
 def build_network(config: ModelConfig, *, seed: int = 0, dtype_policy: str = "float32") -> GraphNetwork:

@@ -82,6 +82,5 @@ class PtychoPINNModel(keras.Model):
         )
 
     def build_variables(self) -> None:
-        """Trace the model once on a zero batch (every variable exists already)."""
-        cfg = self.model_config
-        self((tf.zeros((1, cfg.channels, cfg.N, cfg.N)), tf.zeros((1, cfg.channels, 2))))
+        """Mark the model built: every variable exists already (the network's, from the graph shapes)."""
+        self.built = True

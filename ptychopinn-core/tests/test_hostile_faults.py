@@ -201,10 +201,16 @@ def test_memory_limit_refuses_the_canvas_with_the_computed_size(scan: Path, tmp_
                               "--epochs", "1", "-o", str(tmp_path / "run")], capture_output=True, text=True,
                              env=clean_env(), timeout=120)
     assert trained.returncode == 0, trained.stderr
+    # The same patterns, spread 400x wider: a ~3200 x 3200 canvas (hundreds of MB), while the model is ~9 MB.
+    from _hostile import good_scan_arrays, write_arrays
+
+    arrays = good_scan_arrays()
+    wide = write_arrays(tmp_path / "wide.npz", xcoords=arrays["xcoords"] * 400, ycoords=arrays["ycoords"] * 400,
+                        objectGuess=None)
     proc = subprocess.run([sys.executable, "-m", "ptychopinn", "reconstruct", str(tmp_path / "run" /
-                           "model.ptychopinn.zip"), str(scan), "-o", str(tmp_path / "rec"), "--quiet"],
+                           "model.ptychopinn.zip"), str(wide), "-o", str(tmp_path / "rec"), "--quiet"],
                           capture_output=True, text=True, timeout=120,
-                          env=clean_env(PTYCHOPINN_MAX_ALLOC_BYTES="100000"))  # > the model, < the canvas
+                          env=clean_env(PTYCHOPINN_MAX_ALLOC_BYTES="50000000"))  # > the model, < the canvas
     assert_refused(Outcome(proc.returncode, proc.stdout, proc.stderr), "object canvas", "x", "elements",
                    "PTYCHOPINN_MAX_ALLOC_BYTES")
     assert not (tmp_path / "rec" / "reconstruction.npz").exists()

@@ -103,7 +103,7 @@ def conventional_plugin(info: BackendInfo, *, package: str, options: bool = True
         "physics_forward": ptychopinn_physics_forward,
         "export": ptychopinn_export,
     }
-    chosen = {"ptychopinn_backend_info": ptychopinn_backend_info}
+    chosen: dict[str, Callable[..., Any]] = {"ptychopinn_backend_info": ptychopinn_backend_info}
     if options:
         chosen["ptychopinn_resolve_options"] = ptychopinn_resolve_options
     for capability in info.capabilities:

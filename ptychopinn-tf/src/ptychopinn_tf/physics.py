@@ -1,5 +1,6 @@
 """Differentiable TensorFlow twin of core's numpy physics oracle (:mod:`ptychopinn.physics`).
 
+Tensors are annotated ``Any`` (TensorFlow is imported lazily).
 Channels-first inside: object patches ``(B, C, N, N)`` complex64, offsets ``(B, C, 2)``
 float32 as ``(dx, dy)`` object pixels (member position - group centre). Everything here is
 float32/complex64, also under a mixed-precision policy.
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-def _axis_taps(shift, size_out: int, size_in: int, base: int):
+def _axis_taps(shift: Any, size_out: int, size_in: int, base: int) -> tuple[Any, Any, Any, Any]:
     """Indices and weights of the two bilinear taps along one axis.
 
     ``out[i] = (1 - f) * src[i + base - k] + f * src[i + base - k - 1]`` (zero outside).
@@ -57,7 +58,7 @@ def _axis_taps(shift, size_out: int, size_in: int, base: int):
     return i0, i1, w0, w1
 
 
-def resample(src, shifts, *, size_out: int, base: int):
+def resample(src: Any, shifts: Any, *, size_out: int, base: int) -> Any:
     """Bilinear translation with a change of frame (pad or crop), zero fill.
 
     ``out[b, i, j] = bilinear(src[b])[i + base - dy_b, j + base - dx_b]``, i.e. the image is
@@ -91,11 +92,11 @@ def resample(src, shifts, *, size_out: int, base: int):
     )
 
 
-def _split(z):
+def _split(z: Any) -> Any:
     return tf.stack([tf.math.real(z), tf.math.imag(z)], axis=-1)
 
 
-def merge_patches(patches, offsets, *, canvas_size: int, eps: float = MERGE_EPS):
+def merge_patches(patches: Any, offsets: Any, *, canvas_size: int, eps: float = MERGE_EPS) -> Any:
     """Weighted-average merge of each group's patches (twin of :func:`ptychopinn.physics.merge_patches`).
 
     Weights are :func:`ptychopinn.physics.center_window` (N). A ``canvas_size`` equal to N gives
@@ -126,7 +127,7 @@ def merge_patches(patches, offsets, *, canvas_size: int, eps: float = MERGE_EPS)
     return tf.complex(summed[..., 0] / denom, summed[..., 1] / denom)
 
 
-def extract_patches(canvas, offsets, *, N: int):
+def extract_patches(canvas: Any, offsets: Any, *, N: int) -> Any:
     """Cut each member's N x N patch out of its group canvas (twin of the oracle's ``extract_patches``).
 
     Parameters
@@ -147,7 +148,7 @@ def extract_patches(canvas, offsets, *, N: int):
     return tf.reshape(out, (B, C, N, N))
 
 
-def constrained_patches(object_patches, offsets, *, object_big: bool, canvas_size: int):
+def constrained_patches(object_patches: Any, offsets: Any, *, object_big: bool, canvas_size: int) -> Any:
     """Patches after the overlap constraint; identity for C = 1 (twin of the oracle's).
 
     Parameters
@@ -176,14 +177,16 @@ def constrained_patches(object_patches, offsets, *, object_big: bool, canvas_siz
     return tf.reshape(tf.complex(moved[..., 0], moved[..., 1]), (B, C, N, N))
 
 
-def far_field_amplitude(exit_wave):
+def far_field_amplitude(exit_wave: Any) -> Any:
     """``|fftshift(fft2(psi, norm="ortho"))|`` over the last two axes; (..., N, N) float32."""
     N = exit_wave.shape[-1]
     amp = tf.abs(tf.signal.fft2d(exit_wave)) / float(N)
     return tf.signal.fftshift(amp, axes=(-2, -1))
 
 
-def predicted_amplitude(object_patches, probe, offsets, *, object_big: bool, log_scale, canvas_size: int):
+def predicted_amplitude(
+    object_patches: Any, probe: Any, offsets: Any, *, object_big: bool, log_scale: Any, canvas_size: int
+) -> Any:
     """Predicted diffraction amplitudes, differentiable (twin of :func:`ptychopinn.physics.forward_amplitude`).
 
     Parameters

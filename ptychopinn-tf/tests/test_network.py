@@ -95,7 +95,7 @@ def test_pixel_shuffle_channel_order():
     """depth_to_space puts channel c*4 + i*2 + j at pixel (2h + i, 2w + j) (torch order, not TF's)."""
     from ptychopinn_tf.network import _depth_to_space, _space_to_depth
 
-    x = np.arange(2 * 8, dtype=np.float32).reshape(1, 1, 1, 16)  # (B, H, W, 4C), C = 4... single pixel
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 1, 16)  # one pixel, 4C = 16 channels
     y = _depth_to_space(tf.constant(x), (16, 1, 1)).numpy()  # (1, 2, 2, 4)
     for c in range(4):
         for i in range(2):

@@ -28,10 +28,10 @@ def test_plugin_module_is_at_most_80_lines():
 
 
 def test_capabilities_are_exactly_the_implemented_hooks():
-    info = _plugin.ptychopinn_backend_info()
+    info = _plugin.PLUGIN.ptychopinn_backend_info()
     assert info.name == "tensorflow" and info.api_version == BACKEND_API_VERSION == (2, 0)
     assert info.capabilities == {"train", "infer", "refine", "physics_forward"}
-    hooks = {name for name in dir(_plugin) if name.startswith("ptychopinn_")}
+    hooks = {name for name in dir(_plugin.PLUGIN) if name.startswith("ptychopinn_")}
     assert hooks == {CAPABILITY_HOOKS[c] for c in info.capabilities} | {
         "ptychopinn_backend_info",
         "ptychopinn_resolve_options",
@@ -41,10 +41,11 @@ def test_capabilities_are_exactly_the_implemented_hooks():
 
 
 def test_resolve_options_hook_accepts_mappings_and_names_unknown_keys():
-    assert _plugin.ptychopinn_resolve_options({"precision": "mixed_bfloat16"}) == TFOptions(precision="mixed_bfloat16")
-    assert _plugin.ptychopinn_resolve_options(None) == TFOptions()
+    resolved = _plugin.PLUGIN.ptychopinn_resolve_options({"precision": "mixed_bfloat16"})
+    assert resolved == TFOptions(precision="mixed_bfloat16")
+    assert _plugin.PLUGIN.ptychopinn_resolve_options(None) == TFOptions()
     with pytest.raises(ConfigError, match="'precison'"):
-        _plugin.ptychopinn_resolve_options({"precison": "float32"})
+        _plugin.PLUGIN.ptychopinn_resolve_options({"precison": "float32"})
 
 
 def test_plugin_module_imports_no_framework():
@@ -82,7 +83,7 @@ def test_physics_forward_hook_returns_float32_amplitudes(rng):
 
     obj = np.exp(1j * rng.normal(size=(2, 1, 64, 64))).astype(np.complex64)
     probe = physics.normalise_probe(physics.probe_disk_mask(64), reference_transmission=0.6)
-    got = _plugin.ptychopinn_physics_forward(obj, probe, None, True, 0.3)
+    got = _plugin.PLUGIN.ptychopinn_physics_forward(obj, probe, None, True, 0.3)
     ref = physics.forward_amplitude(obj, probe, None, log_scale=0.3)
     assert got.dtype == np.float32 and got.shape == (2, 1, 64, 64)
     assert np.max(np.abs(got - ref)) <= 1e-5 * np.max(ref)

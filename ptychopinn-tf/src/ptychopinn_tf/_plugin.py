@@ -1,71 +1,30 @@
-"""Plugin module of the TensorFlow backend (entry point ``ptychopinn.backends: tensorflow``), API 2.0.
+"""Plugin of the TensorFlow backend (entry point ``ptychopinn.backends: tensorflow = ptychopinn_tf._plugin:PLUGIN``).
 
-Hooks only. Imports no framework: TensorFlow and Keras are imported inside the hooks. Importing it
+Backend API 2.0. The hooks follow core's conventional layout (:mod:`ptychopinn.plugins.conventional`):
+``options.resolve_options``, ``training.train``, ``predictor.build_predictor``,
+``refinement.build_refinement_operator`` and ``physics.forward_amplitude``, imported only when a hook
+runs, so listing or selecting backends imports neither TensorFlow nor Keras. Importing this module
 fails with a :class:`~ptychopinn.errors.BackendLoadError` naming ``pip install "ptychopinn-tf[cpu]"``
-when TensorFlow itself is not installed.
+when TensorFlow itself is not installed. Core owns bundles, batching, grouping and stitching.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from ptychopinn.config import ModelConfig, TrainingConfig
-from ptychopinn.plugins.hookspecs import hookimpl
+from ptychopinn.plugins.conventional import conventional_plugin
 from ptychopinn.plugins.info import BackendInfo
-from ptychopinn.plugins.predictor import Predictor
-from ptychopinn.refinement import RefinementOperator, RefinementProblem
-from ptychopinn.results import TrainedModel, TrainingData
 
 from ptychopinn_tf._env import check_tensorflow_installed
 from ptychopinn_tf._version import __version__
-from ptychopinn_tf.options import TFOptions, resolve_options
 
 check_tensorflow_installed()
 
 NAME = "tensorflow"
-API_VERSION = (2, 0)
 CAPABILITIES = frozenset({"train", "infer", "refine", "physics_forward"})
-
-
-@hookimpl
-def ptychopinn_backend_info() -> BackendInfo:
-    return BackendInfo(
-        name=NAME, api_version=API_VERSION, version=__version__, capabilities=CAPABILITIES,
-        description="TensorFlow / Keras 3 (tf.distribute)",
-    )
-
-
-@hookimpl
-def ptychopinn_resolve_options(options: object | None) -> TFOptions:
-    return resolve_options(options)
-
-
-@hookimpl
-def ptychopinn_train(
-    data: TrainingData, model_config: ModelConfig, training_config: TrainingConfig, options: TFOptions | None
-) -> TrainedModel:
-    from ptychopinn_tf.training import train
-
-    return train(data, model_config, training_config, resolve_options(options))
-
-
-@hookimpl
-def ptychopinn_build_predictor(model: TrainedModel, options: TFOptions | None) -> Predictor:
-    from ptychopinn_tf.predictor import build_predictor
-
-    return build_predictor(model, resolve_options(options))
-
-
-@hookimpl
-def ptychopinn_physics_forward(
-    object_patches: np.ndarray, probe: np.ndarray, offsets: np.ndarray | None, object_big: bool, log_scale: float
-) -> np.ndarray:
-    from ptychopinn_tf.physics import forward_amplitude
-
-    return forward_amplitude(object_patches, probe, offsets, object_big=object_big, log_scale=log_scale)
-
-
-@hookimpl
-def ptychopinn_refinement_operator(problem: RefinementProblem, options: TFOptions | None) -> RefinementOperator:
-    from ptychopinn_tf.refinement import TFRefinementOperator
-
-    return TFRefinementOperator(problem, resolve_options(options))
+INFO = BackendInfo(
+    name=NAME,
+    api_version=(2, 0),
+    version=__version__,
+    description="TensorFlow / Keras 3 (tf.distribute)",
+    capabilities=CAPABILITIES,
+)
+PLUGIN = conventional_plugin(INFO, package="ptychopinn_tf")

@@ -29,15 +29,15 @@ from ptychopinn.refinement.problem import window_corners as checked_corners
 from ptychopinn.results import CanvasSpec
 
 from ptychopinn_tf._env import apply_threads, tf_keras
-from ptychopinn_tf.options import resolve_options
+from ptychopinn_tf.options import TFOptions, resolve_options
 
 if TYPE_CHECKING:  # annotations only: TensorFlow is imported through tf_keras() at run time
     from tensorflow import Tensor
 
 tf, _ = tf_keras()
 
-__all__ = ["TFRefinementOperator", "batch_loss", "bilinear", "gather_windows", "loss_and_gradients",
-           "robust_half_deviance", "window_corners"]
+__all__ = ["TFRefinementOperator", "batch_loss", "bilinear", "build_refinement_operator", "gather_windows",
+           "loss_and_gradients", "robust_half_deviance", "window_corners"]
 
 NAME = "tensorflow"
 
@@ -227,3 +227,8 @@ class TFRefinementOperator:
             probe_gradient=grads[1].numpy().astype(np.complex128) if probe else None,
             position_gradient=grads[-1].numpy().astype(np.float64) if positions else None,
         )
+
+
+def build_refinement_operator(problem: RefinementProblem, options: TFOptions) -> TFRefinementOperator:
+    """The ``refine`` capability: this backend's gradient operator for ``problem``."""
+    return TFRefinementOperator(problem, options)

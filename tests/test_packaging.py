@@ -14,6 +14,7 @@ PACKAGES = {
     "ptychopinn-core": "ptychopinn",
     "ptychopinn-tf": "ptychopinn_tf",
     "ptychopinn-torch": "ptychopinn_torch",
+    "ptychopinn-onnx": "ptychopinn_onnx",
     "ptychodus-adapter": "ptychopinn_ptychodus",
 }
 
@@ -31,7 +32,7 @@ def test_each_distribution_has_its_own_pyproject_src_and_tests(folder: str, pack
 
 @pytest.mark.parametrize(("backend", "distribution"), sorted(KNOWN_BACKENDS.items()))
 def test_known_backends_match_the_backend_distributions(backend: str, distribution: str) -> None:
-    folder = {"ptychopinn-tf": "ptychopinn-tf", "ptychopinn-torch": "ptychopinn-torch"}[distribution]
+    folder = distribution  # each backend distribution lives in the folder of its name
     project = _pyproject(folder)["project"]
     assert project["name"] == distribution
     entry_points = project["entry-points"][ENTRY_POINT_GROUP]

@@ -15,6 +15,7 @@ from typing import Any
 
 from ptychopinn.cli._common import add_backend_option
 from ptychopinn.cli._refine_options import add_refinement_options, refinement_from_args
+from ptychopinn.config.model import ARCHITECTURES
 
 __all__ = ["add_parser", "run"]
 
@@ -38,6 +39,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         type=int,
         default=1,
         help="model.n_filters_scale (default 1: a 4x cheaper network than the library default 2, to fit the budget)",
+    )
+    p.add_argument(
+        "--architecture",
+        choices=ARCHITECTURES,
+        default="fast",
+        help="model.architecture (default fast: the cost-aware network; refinement restores the detail)",
     )
     p.add_argument("--seed", type=int, default=0)
     add_refinement_options(p)
@@ -88,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
     model = ptychopinn.train(
         scan,
         backend=backend.name,
-        model_config=ModelConfig(N=64, gridsize=args.gridsize, n_filters_scale=args.n_filters_scale),
+        model_config=ModelConfig(
+            N=64, gridsize=args.gridsize, n_filters_scale=args.n_filters_scale, architecture=args.architecture
+        ),
         training_config=TrainingConfig(epochs=args.epochs, seed=args.seed, early_stopping_patience=None),
     )
     from ptychopinn.cli._outputs import raise_if_rescued, save_with_fallback
@@ -124,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         "epochs": args.epochs,
         "gridsize": args.gridsize,
         "n_filters_scale": args.n_filters_scale,
+        "architecture": args.architecture,
         "n_patterns": scan.n_patterns,
         "final_loss": history.get("loss", [None])[-1] if history.get("loss") else None,
         "metrics": metrics,

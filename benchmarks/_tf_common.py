@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _torch_common import grouped_random, machine, write_json  # noqa: E402,F401  (framework-free helpers)
+from _torch_common import grouped_random, load_average, machine, untrained_model, write_json  # noqa: E402,F401  (framework-free helpers)
 
 
 def set_tf_threads(n: int) -> dict[str, object]:

@@ -64,6 +64,43 @@ def grouped_random(n_patterns: int, N: int, gridsize: int, seed: int = 0):
     return GroupedScan(diffraction=diff, indices=idx.astype(np.int64), offsets=offsets, centres=centres)
 
 
+def untrained_model(config, diffraction: np.ndarray, *, backend: str = "pytorch", seed: int = 0):
+    """A ``TrainedModel`` with core's fresh weights (``init_weights``) for ``config`` (throughput only).
+
+    Parameters
+    ----------
+    config : ModelConfig
+        Architecture (``config.architecture``), N, gridsize, width.
+    diffraction : (M, N, N) float32
+        Stored amplitudes the normalisation is estimated on.
+    backend : str
+        Label of the model (the backend that "trained" it).
+    """
+    from ptychopinn.architecture import init_weights
+    from ptychopinn.config import TrainingConfig
+    from ptychopinn.physics import estimate_normalisation
+    from ptychopinn.results import TrainedModel
+
+    N = config.N
+    return TrainedModel(
+        backend=backend,
+        backend_version="bench",
+        model_config=config,
+        training_config=TrainingConfig(),
+        normalisation=estimate_normalisation(diffraction),
+        probe=np.ones((N, N), np.complex64),
+        weights=init_weights(config, seed=seed),
+    )
+
+
+def load_average() -> list[float] | None:
+    """1/5/15-minute load averages, or None where the OS has none."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def write_json(path: str | os.PathLike[str], payload: dict) -> None:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

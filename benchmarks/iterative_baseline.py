@@ -23,8 +23,11 @@ def main() -> None:
     ap.add_argument("--preset", nargs="+", default=["benchmark"])
     ap.add_argument("--iterations", type=int, nargs="+", default=[1, 2, 5, 20])
     ap.add_argument("--beta", type=float, default=0.1)
+    ap.add_argument("--quick", action="store_true", help="preset 'small', 1 iteration (smoke test: --out under /tmp)")
     ap.add_argument("--out", default="benchmarks/results")
     args = ap.parse_args()
+    if args.quick:
+        args.preset, args.iterations = ["small"], [1]
 
     from ptychopinn.iterative import pie_reconstruct
     from ptychopinn.metrics import evaluate

@@ -69,6 +69,9 @@ def main() -> None:
     ap.add_argument("--n-patterns", type=int, default=None, help="override the preset's pattern count")
     ap.add_argument("--gridsize", type=int, default=1)
     ap.add_argument("--n-filters-scale", type=int, default=2)
+    ap.add_argument("--architecture", choices=["published", "fast"], default="published")
+    ap.add_argument("--quick", action="store_true",
+                    help="64 patterns, 1 epoch (smoke test: pass --out/--figures under /tmp)")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--learning-rate", type=float, default=1e-3)
@@ -84,6 +87,8 @@ def main() -> None:
     ap.add_argument("--figures", default="docs/figures")
     ap.add_argument("--save-dir", default=None, help="also write the model bundle and the reconstruction NPZ here")
     args = ap.parse_args()
+    if args.quick:
+        args.n_patterns, args.epochs = args.n_patterns or 64, 1
 
     import ptychopinn
     from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
@@ -96,12 +101,17 @@ def main() -> None:
     if args.n_patterns is not None:
         params["n_patterns"] = args.n_patterns
     scan = simulate_scan(**params)
-    tag = args.tag or f"{args.backend}_{args.preset}_gs{args.gridsize}"
+    arch = "" if args.architecture == "published" else f"_{args.architecture}"
+    tag = args.tag or f"{args.backend}_{args.preset}_gs{args.gridsize}{arch}"
     options = json.loads(args.options) if args.options else None
     if options is None and args.backend in ("pytorch", "torch"):
         options = {"accelerator": "cpu", "num_threads": args.threads}
+    elif options is None and args.backend in ("tensorflow", "tf"):
+        options = {"intra_op_threads": args.threads, "inter_op_threads": 1}
 
-    mc = ModelConfig(N=scan.N, gridsize=args.gridsize, n_filters_scale=args.n_filters_scale)
+    mc = ModelConfig(
+        N=scan.N, gridsize=args.gridsize, n_filters_scale=args.n_filters_scale, architecture=args.architecture
+    )
     tc = TrainingConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -139,7 +149,9 @@ def main() -> None:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "backend": rec.backend,
         "scan": {**params, "n_patterns": scan.n_patterns},
-        "model_config": {"N": mc.N, "gridsize": mc.gridsize, "n_filters_scale": mc.n_filters_scale},
+        "model_config": {
+            "N": mc.N, "gridsize": mc.gridsize, "n_filters_scale": mc.n_filters_scale, "architecture": mc.architecture
+        },
         "training": {
             "epochs": tc.epochs,
             "epochs_run": summary.epochs_run if summary else None,

@@ -3,11 +3,12 @@
     OMP_NUM_THREADS=1 python benchmarks/reconstruct_startup.py --repeats 3 \\
         --out benchmarks/results/reconstruct_startup.json
 
-For each backend, a bundle of an untrained default-width model (gridsize 1) is written once;
-then fresh processes (``--repeats`` each, backends interleaved) time, with ``perf_counter``
-inside the child: ``import ptychopinn``; ``ptychopinn.load_model(bundle)`` (plugin discovery,
-framework import, weights); the first ``ptychopinn.reconstruct`` of a 64-pattern scan (network
-build / tracing, normalisation, stitching) and a second one. The whole process wall time
+For each backend, a bundle of an untrained default-width model (core's ``init_weights``,
+``--architecture``, gridsize 1) is written once; then fresh processes (``--repeats`` each, backends
+interleaved) time, with ``perf_counter`` inside the child: ``import ptychopinn``;
+``ptychopinn.load_model(bundle)`` (core reads the bundle, no backend involved since API 2.0); the
+first ``ptychopinn.reconstruct(..., backend=...)`` of a 64-pattern scan (plugin discovery,
+framework import, predictor build / tracing, normalisation, stitching) and a second one. The whole process wall time
 (interpreter start to exit) is reported too. One ``-X importtime`` run per backend lists the
 modules that dominate the load step.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import dataclasses
 import statistics
 import subprocess
 import sys
@@ -26,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _torch_common import machine, write_json  # noqa: E402
+from _torch_common import load_average, machine, untrained_model, write_json  # noqa: E402
 
 CHILD = r"""
 import json, sys, time
@@ -37,11 +39,11 @@ from ptychopinn.simulate import benchmark_scan
 scan = benchmark_scan("sparse")
 scan = type(scan)(diffraction=scan.diffraction[:64], positions=scan.positions[:64], probe=scan.probe)
 t2 = time.perf_counter()
-model = ptychopinn.load_model(sys.argv[1], options=json.loads(sys.argv[2]))
+model = ptychopinn.load_model(sys.argv[1])
 t3 = time.perf_counter()
-ptychopinn.reconstruct(model, scan, options=json.loads(sys.argv[2]))
+ptychopinn.reconstruct(model, scan, backend=sys.argv[3], options=json.loads(sys.argv[2]))
 t4 = time.perf_counter()
-ptychopinn.reconstruct(model, scan, options=json.loads(sys.argv[2]))
+ptychopinn.reconstruct(model, scan, backend=sys.argv[3], options=json.loads(sys.argv[2]))
 t5 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "load_s": t3 - t2, "first_call_s": t4 - t3, "second_call_s": t5 - t4}))
 """
@@ -49,35 +51,15 @@ print(json.dumps({"import_s": t1 - t0, "load_s": t3 - t2, "first_call_s": t4 - t
 OPTIONS = {"pytorch": {"num_threads": 1}, "tensorflow": {"intra_op_threads": 1, "inter_op_threads": 1}}
 
 
-def _bundle(backend: str, directory: Path) -> Path:
-    import numpy as np
+def _bundle(backend: str, directory: Path, architecture: str) -> Path:
+    """A bundle of an untrained model (core's ``init_weights``) labelled with ``backend``."""
     import ptychopinn
-    from ptychopinn.config import ModelConfig, TrainingConfig
-    from ptychopinn.physics import estimate_normalisation
-    from ptychopinn.results import TrainedModel
+    from ptychopinn.config import ModelConfig
     from ptychopinn.simulate import benchmark_scan
 
     scan = benchmark_scan("sparse")
-    cfg = ModelConfig(N=64, gridsize=1)
-    if backend == "pytorch":
-        from ptychopinn_torch.network import PtychoPINNNet
-        from ptychopinn_torch.weights import state_to_weights
-
-        weights = state_to_weights(PtychoPINNNet(cfg))
-    else:
-        code = (
-            "import sys, numpy as np; from ptychopinn.config import ModelConfig;"
-            "from ptychopinn_tf.model import PtychoPINNModel;"
-            "m = PtychoPINNModel(ModelConfig(N=64), np.ones((64, 64), np.complex64), canvas_size=64);"
-            "m.build_variables(); np.savez(sys.argv[1], **m.get_canonical())"
-        )
-        npz = directory / "tf_weights.npz"
-        subprocess.run([sys.executable, "-c", code, str(npz)], check=True, capture_output=True)
-        weights = dict(np.load(npz))
-    model = TrainedModel(
-        backend=backend, backend_version="bench", model_config=cfg, training_config=TrainingConfig(),
-        normalisation=estimate_normalisation(scan.diffraction), probe=scan.probe, weights=weights,
-    )
+    model = untrained_model(ModelConfig(N=64, gridsize=1, architecture=architecture), scan.diffraction, backend=backend)
+    model = dataclasses.replace(model, probe=scan.probe)
     return ptychopinn.save_model(model, directory / f"{backend}.ptychopinn.zip")
 
 
@@ -85,18 +67,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--backends", nargs="+", default=["pytorch", "tensorflow"])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--architecture", choices=["published", "fast"], default="published")
+    ap.add_argument("--quick", action="store_true", help="1 repeat, no -X importtime run (smoke test)")
     ap.add_argument("--out", default="benchmarks/results/reconstruct_startup.json")
     args = ap.parse_args()
+    if args.quick:
+        args.repeats = 1
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     tmp = Path(tempfile.mkdtemp())
-    bundles = {b: _bundle(b, tmp) for b in args.backends}
+    bundles = {b: _bundle(b, tmp, args.architecture) for b in args.backends}
     runs: dict[str, list[dict[str, float]]] = {b: [] for b in args.backends}
     for rep in range(args.repeats):
         order = args.backends if rep % 2 == 0 else args.backends[::-1]
         for b in order:
             t = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, "-c", CHILD, str(bundles[b]), json.dumps(OPTIONS[b])],
+                [sys.executable, "-c", CHILD, str(bundles[b]), json.dumps(OPTIONS[b]), b],
                 check=True, capture_output=True, text=True, env=env,
             )
             row = json.loads(out.stdout.strip().splitlines()[-1])
@@ -104,9 +90,9 @@ def main() -> None:
             runs[b].append(row)
             print(b, row, flush=True)
     top: dict[str, list[tuple[str, float]]] = {}
-    for b in args.backends:
+    for b in [] if args.quick else args.backends:
         err = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", CHILD, str(bundles[b]), json.dumps(OPTIONS[b])],
+            [sys.executable, "-X", "importtime", "-c", CHILD, str(bundles[b]), json.dumps(OPTIONS[b]), b],
             check=True, capture_output=True, text=True, env=env,
         ).stderr
         cum = []
@@ -126,8 +112,9 @@ def main() -> None:
             "benchmark": "reconstruct_startup",
             "command": " ".join(["python"] + sys.argv),
             "scan": "first 64 patterns of the 'sparse' preset, N=64, gridsize 1, default width, untrained",
+            "architecture": args.architecture,
             "OMP_NUM_THREADS": env["OMP_NUM_THREADS"],
-            "load_average_end": list(os.getloadavg()),
+            "load_average_end": load_average(),
             "machine": machine(),
             "median_seconds": summary,
             "top_level_imports_cumulative_s": top,

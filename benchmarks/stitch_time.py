@@ -14,6 +14,7 @@ between the two results, and (``--infer``) the PyTorch ``infer`` time of the sam
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import os
 import subprocess
@@ -24,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _torch_common import machine, write_json  # noqa: E402
+from _torch_common import load_average, machine, untrained_model, write_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,8 +56,13 @@ def main() -> None:
     ap.add_argument("--baseline-rev", default="HEAD")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--infer", action="store_true", help="also time PyTorch infer on the same patterns")
+    ap.add_argument("--architecture", choices=["published", "fast"], default="published",
+                    help="network of the --infer comparison")
+    ap.add_argument("--quick", action="store_true", help="1 repeat (smoke test; write to /tmp)")
     ap.add_argument("--out", default="benchmarks/results/stitch_time.json")
     args = ap.parse_args()
+    if args.quick:
+        args.repeats = 1
     import numpy as np
     from ptychopinn import stitching as new
     from ptychopinn.physics.patches import extract_object_patches
@@ -90,33 +96,18 @@ def main() -> None:
         st = mod.Stitcher(weight, canvas)
         summary[f"{name}_accumulator_bytes_per_pixel"] = _accumulator_bytes(st) / ((H + 2) * (W + 2))
     if args.infer:
-        import torch
-        from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
+        from ptychopinn import get_backend
+        from ptychopinn.config import InferenceConfig, ModelConfig
         from ptychopinn.grouping import make_grouped_scan
-        from ptychopinn.physics import estimate_normalisation
-        from ptychopinn.results import TrainedModel
-        from ptychopinn_torch.inference import infer
-        from ptychopinn_torch.network import PtychoPINNNet
-        from ptychopinn_torch.options import TorchOptions
-        from ptychopinn_torch.weights import state_to_weights
 
-        torch.set_num_threads(1)
-        cfg = ModelConfig(N=N, gridsize=1)
+        backend = get_backend("pytorch")
+        cfg = ModelConfig(N=N, gridsize=1, architecture=args.architecture)
         grouped = make_grouped_scan(scan, gridsize=1)
-        torch.manual_seed(0)
-        model = TrainedModel(
-            backend="pytorch",
-            backend_version="bench",
-            model_config=cfg,
-            training_config=TrainingConfig(),
-            normalisation=estimate_normalisation(scan.diffraction),
-            probe=scan.probe,
-            weights=state_to_weights(PtychoPINNNet(cfg)),
-        )
-        opts = TorchOptions(num_threads=1, inference_device="cpu")
-        infer(model, grouped.select(np.arange(16)), InferenceConfig(), opts)
+        model = dataclasses.replace(untrained_model(cfg, scan.diffraction, backend="pytorch"), probe=scan.probe)
+        opts = backend.resolve_options({"num_threads": 1, "inference_device": "cpu"})
+        backend.infer(model, grouped.select(np.arange(16)), InferenceConfig(), opts)  # builds the predictor
         t = time.perf_counter()
-        infer(model, grouped, InferenceConfig(), opts)
+        backend.infer(model, grouped, InferenceConfig(), opts)
         summary["torch_infer_1thread_s"] = time.perf_counter() - t
         for name in ("old", "new"):
             s = summary[f"{name}_lsq"]
@@ -127,11 +118,12 @@ def main() -> None:
             "benchmark": "stitch_time",
             "command": " ".join(["python"] + sys.argv),
             "preset": "benchmark",
+            "architecture": args.architecture if args.infer else None,
             "patterns": int(len(scan.positions)),
             "N": N,
             "canvas": [H, W],
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-            "load_average_end": list(os.getloadavg()),
+            "load_average_end": load_average(),
             "machine": machine(),
             "median_seconds_and_ratios": summary,
             "raw_seconds": times,

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _tf_common import grouped_random, machine, set_tf_threads, write_json  # noqa: E402
+from _tf_common import grouped_random, load_average, machine, set_tf_threads, write_json  # noqa: E402
 
 
 def main() -> None:
@@ -36,8 +36,12 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--n-filters-scale", type=int, default=1)
+    ap.add_argument("--architecture", choices=["published", "fast"], default="published")
+    ap.add_argument("--quick", action="store_true", help="32 patterns, 2 epochs, 1 repeat (smoke test)")
     ap.add_argument("--out", default="benchmarks/results/tf_epoch_idle.json")
     args = ap.parse_args()
+    if args.quick:
+        args.patterns, args.epochs, args.repeats = 32, 2, 1
     threads = set_tf_threads(args.threads)
     import numpy as np
     from ptychopinn.config import ModelConfig, TrainingConfig
@@ -50,7 +54,7 @@ def main() -> None:
     g, bs = args.gridsize, args.batch_size
     data = grouped_random(args.patterns, 64, g)
     steps = -(-data.n_groups // bs)
-    cfg = ModelConfig(N=64, gridsize=g, n_filters_scale=args.n_filters_scale)
+    cfg = ModelConfig(N=64, gridsize=g, n_filters_scale=args.n_filters_scale, architecture=args.architecture)
     tc = TrainingConfig(epochs=args.epochs, batch_size=bs, validation_fraction=0.0, early_stopping_patience=None)
     td = TrainingData(
         train=data,
@@ -97,8 +101,9 @@ def main() -> None:
             "groups": data.n_groups,
             "steps_per_epoch": steps,
             "n_filters_scale": args.n_filters_scale,
+            "architecture": args.architecture,
             "threads": threads,
-            "load_average_end": list(os.getloadavg()),
+            "load_average_end": load_average(),
             "machine": machine(),
             "summary": summary,
             "ratio_idle_on_over_off": on["median_idle_s"] / max(off["median_idle_s"], 1e-9),

@@ -2,8 +2,9 @@
 
     python benchmarks/tf_infer.py --threads 2 --out benchmarks/results/tf_infer_cpu.json
 
-Times the ``infer`` hook (network + group_object, numpy in/out) on an untrained model of the
-default width, like ``torch_infer.py``. The first call of each setting (graph tracing and, with
+Times ``get_backend("tensorflow").infer`` (core's batching around the backend's predictor: network
++ group_object, numpy in/out) on an untrained model (``architecture.init_weights``) of the default
+width and ``--architecture``, like ``torch_infer.py``. The first call of each setting (graph tracing and, with
 ``--jit``, XLA compilation) is timed separately (``trace_seconds``) from the steady state.
 Each setting runs in a fresh process so that ``peak_rss_mb`` is its own.
 """
@@ -20,40 +21,27 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _tf_common import gpu_peak_mb, grouped_random, machine, peak_rss_mb, set_tf_threads, write_json  # noqa: E402
+from _torch_common import untrained_model  # noqa: E402
 
 
 def _one(args) -> dict:
     threads = set_tf_threads(args.threads)
     import numpy as np
-    from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
-    from ptychopinn.physics import estimate_normalisation
-    from ptychopinn.results import TrainedModel
+    from ptychopinn import get_backend
+    from ptychopinn.config import InferenceConfig, ModelConfig
 
-    from ptychopinn_tf.inference import infer
-    from ptychopinn_tf.model import PtychoPINNModel
-    from ptychopinn_tf.options import TFOptions
-
+    backend = get_backend("tensorflow")
     g, bs = args.gridsize, args.batch_size
     data = grouped_random(args.patterns, 64, g)
-    cfg = ModelConfig(N=64, gridsize=g, n_filters_scale=args.n_filters_scale)
-    net = PtychoPINNModel(cfg, np.ones((64, 64), np.complex64), canvas_size=64)
-    net.build_variables()
-    model = TrainedModel(
-        backend="tensorflow",
-        backend_version="bench",
-        model_config=cfg,
-        training_config=TrainingConfig(),
-        normalisation=estimate_normalisation(data.diffraction),
-        probe=np.ones((64, 64), np.complex64),
-        weights=net.get_canonical(),
-    )
-    opts = TFOptions(precision=args.precision, jit_compile=args.jit, verbose=0)
+    cfg = ModelConfig(N=64, gridsize=g, n_filters_scale=args.n_filters_scale, architecture=args.architecture)
+    model = untrained_model(cfg, data.diffraction, backend="tensorflow")
+    opts = backend.resolve_options({"precision": args.precision, "jit_compile": args.jit, "verbose": 0})
     icfg = InferenceConfig(batch_size=bs)
     t = time.perf_counter()
-    infer(model, data.select(np.arange(min(bs, data.n_groups))), icfg, opts)  # build + trace + first batch
+    backend.infer(model, data.select(np.arange(min(bs, data.n_groups))), icfg, opts)  # build + trace + first batch
     first = time.perf_counter() - t
     t = time.perf_counter()
-    infer(model, data, icfg, opts)
+    backend.infer(model, data, icfg, opts)
     dt = time.perf_counter() - t
     per_batch = dt / -(-data.n_groups // bs)
     return {
@@ -82,11 +70,15 @@ def main() -> None:
     ap.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"])
     ap.add_argument("--jit", action="store_true", help="XLA-compile the inference function")
     ap.add_argument("--n-filters-scale", type=int, default=2)
+    ap.add_argument("--architecture", choices=["published", "fast"], default="published")
+    ap.add_argument("--quick", action="store_true", help="64 patterns, batch 16, gridsize 1, float32 (smoke test)")
     ap.add_argument("--out", default="benchmarks/results/tf_infer.json")
     ap.add_argument("--gridsize", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--precision", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.quick:
+        args.patterns, args.batch_sizes, args.gridsizes, args.precisions = 64, [16], [1], ["float32"]
     if args.gridsize is not None:
         print(json.dumps(_one(args)))
         return
@@ -109,6 +101,8 @@ def main() -> None:
                     str(args.patterns),
                     "--n-filters-scale",
                     str(args.n_filters_scale),
+                    "--architecture",
+                    args.architecture,
                 ] + (["--jit"] if args.jit else [])
                 out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
                 row = json.loads(out.strip().splitlines()[-1])
@@ -119,7 +113,9 @@ def main() -> None:
         args.out,
         {
             "benchmark": "tf_infer",
+            "command": " ".join(["python"] + sys.argv),
             "N": 64,
+            "architecture": args.architecture,
             "n_filters_scale": args.n_filters_scale,
             "device": "gpu" if rows and rows[0]["gpu_peak_mb"] is not None else "cpu",
             "threads": threads if rows else None,

@@ -33,7 +33,7 @@ def _one(args) -> dict:
 
     g, bs = args.gridsize, args.batch_size
     data = grouped_random(args.patterns, 64, g)
-    cfg = ModelConfig(N=64, gridsize=g, n_filters_scale=args.n_filters_scale)
+    cfg = ModelConfig(N=64, gridsize=g, n_filters_scale=args.n_filters_scale, architecture=args.architecture)
     tc = TrainingConfig(epochs=args.epochs, batch_size=bs, validation_fraction=0.0, early_stopping_patience=None)
     td = TrainingData(
         train=data,
@@ -72,11 +72,15 @@ def main() -> None:
     ap.add_argument("--precisions", nargs="+", default=["float32"])
     ap.add_argument("--jit", action="store_true", help="XLA-compile the training step")
     ap.add_argument("--n-filters-scale", type=int, default=2)
+    ap.add_argument("--architecture", choices=["published", "fast"], default="published")
+    ap.add_argument("--quick", action="store_true", help="32 groups, 2 epochs, batch 16, gridsize 1 (smoke test)")
     ap.add_argument("--out", default="benchmarks/results/tf_train.json")
     ap.add_argument("--gridsize", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--precision", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.quick:
+        args.patterns, args.epochs, args.batch_sizes, args.gridsizes = 32, 2, [16], [1]
     if args.gridsize is not None:
         print(json.dumps(_one(args)))
         return
@@ -101,6 +105,8 @@ def main() -> None:
                     str(args.epochs),
                     "--n-filters-scale",
                     str(args.n_filters_scale),
+                    "--architecture",
+                    args.architecture,
                 ] + (["--jit"] if args.jit else [])
                 out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
                 row = json.loads(out.strip().splitlines()[-1])
@@ -111,7 +117,9 @@ def main() -> None:
         args.out,
         {
             "benchmark": "tf_train",
+            "command": " ".join(["python"] + sys.argv),
             "N": 64,
+            "architecture": args.architecture,
             "n_filters_scale": args.n_filters_scale,
             "device": "gpu" if rows and rows[0]["gpu_peak_mb"] is not None else "cpu",
             "threads": threads,

@@ -2,8 +2,10 @@
 
     OMP_NUM_THREADS=2 python benchmarks/torch_infer.py --threads 2 --out benchmarks/results/torch_infer_cpu.json
 
-Times the ``infer`` hook (network + group_object, numpy in/out) on an untrained model of the
-default width; stitching is core's and not included. One warm-up call per setting.
+Times ``get_backend("pytorch").infer`` (core's batching around the backend's predictor: network +
+group_object, numpy in/out) on an untrained model (``architecture.init_weights``) of the default
+width and ``--architecture``; stitching is not included. One warm-up call per setting (it builds
+the predictor, which core then keeps for the timed call).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _torch_common import grouped_random, machine, set_threads, write_json
+from _torch_common import grouped_random, machine, set_threads, untrained_model, write_json
 
 
 def main() -> None:
@@ -27,44 +29,37 @@ def main() -> None:
     ap.add_argument("--precisions", nargs="+", default=["32-true", "bf16-mixed"])
     ap.add_argument("--device", default=None, help="torch device (default: cuda if available else cpu)")
     ap.add_argument("--n-filters-scale", type=int, default=2)
+    ap.add_argument("--architecture", choices=["published", "fast"], default="published")
+    ap.add_argument("--quick", action="store_true", help="64 patterns, batch 16, gridsize 1, float32 (smoke test)")
     ap.add_argument("--out", default="benchmarks/results/torch_infer.json")
     args = ap.parse_args()
+    if args.quick:
+        args.patterns, args.batch_sizes, args.gridsizes, args.precisions = 64, [16], [1], ["32-true"]
     threads = set_threads(args.threads)
 
     import numpy as np
     import torch
 
-    from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
-    from ptychopinn.physics import estimate_normalisation
-    from ptychopinn.results import TrainedModel
-    from ptychopinn_torch.inference import infer
-    from ptychopinn_torch.network import PtychoPINNNet
-    from ptychopinn_torch.options import TorchOptions
-    from ptychopinn_torch.weights import state_to_weights
+    from ptychopinn import get_backend
+    from ptychopinn.config import InferenceConfig, ModelConfig
 
+    backend = get_backend("pytorch")
     rows = []
     for g in args.gridsizes:
         data = grouped_random(args.patterns, 64, g)
-        cfg = ModelConfig(N=64, gridsize=g, n_filters_scale=args.n_filters_scale)
-        torch.manual_seed(0)
-        model = TrainedModel(
-            backend="pytorch",
-            backend_version="bench",
-            model_config=cfg,
-            training_config=TrainingConfig(),
-            normalisation=estimate_normalisation(data.diffraction),
-            probe=np.ones((64, 64), np.complex64),
-            weights=state_to_weights(PtychoPINNNet(cfg)),
-        )
+        cfg = ModelConfig(N=64, gridsize=g, n_filters_scale=args.n_filters_scale, architecture=args.architecture)
+        model = untrained_model(cfg, data.diffraction, backend="pytorch")
         for prec in args.precisions:
-            opts = TorchOptions(precision=prec, inference_device=args.device, num_threads=args.threads)
+            opts = backend.resolve_options(
+                {"precision": prec, "inference_device": args.device, "num_threads": args.threads}
+            )
             for bs in args.batch_sizes:
                 icfg = InferenceConfig(batch_size=bs)
-                infer(model, data.select(np.arange(min(bs, data.n_groups))), icfg, opts)  # warm-up
+                backend.infer(model, data.select(np.arange(min(bs, data.n_groups))), icfg, opts)  # warm-up
                 if torch.cuda.is_available():
                     torch.cuda.synchronize()
                 t, c = time.perf_counter(), time.process_time()
-                infer(model, data, icfg, opts)
+                backend.infer(model, data, icfg, opts)
                 if torch.cuda.is_available():
                     torch.cuda.synchronize()
                 dt, dc = time.perf_counter() - t, time.process_time() - c
@@ -85,7 +80,9 @@ def main() -> None:
         args.out,
         {
             "benchmark": "torch_infer",
+            "command": " ".join(["python"] + sys.argv),
             "N": 64,
+            "architecture": args.architecture,
             "n_filters_scale": args.n_filters_scale,
             "device": str(args.device or ("cuda" if torch.cuda.is_available() else "cpu")),
             "threads": threads,

@@ -4,7 +4,7 @@
         --out benchmarks/results/torch_memory.json
 
 For every size a fresh child process memory-maps an NPZ scan (``read_scan(mmap=True)``) and
-runs ``ptychopinn.reconstruct`` (core's streaming stitcher + the torch ``infer`` hook,
+runs ``ptychopinn.reconstruct`` (core's streaming stitcher + the torch backend's predictor,
 batch 256). A sampling thread records the peak *anonymous* resident memory (``RssAnon``,
 what the process allocates) every 20 ms; ``VmHWM`` (peak RSS incl. the file pages the memory
 map touched, which the kernel can drop at will) is reported alongside. Flat ``RssAnon`` =
@@ -50,7 +50,7 @@ def _make_scan(path: Path, n: int, N: int = 64) -> None:
     write_scan(path, ScanData(diffraction=diff, positions=pos.astype(np.float64), probe=probe))
 
 
-def child(path: str, threads: int, n_filters_scale: int) -> None:
+def child(path: str, threads: int, n_filters_scale: int, architecture: str) -> None:
     """Run in a fresh process: reconstruct the memory-mapped scan, print a JSON line."""
     import torch
 
@@ -65,17 +65,13 @@ def child(path: str, threads: int, n_filters_scale: int) -> None:
 
     import numpy as np
     import ptychopinn
+    from ptychopinn.architecture import init_weights
     from ptychopinn.config import InferenceConfig, ModelConfig, TrainingConfig
     from ptychopinn.data.npz import read_scan
     from ptychopinn.physics import Normalisation
     from ptychopinn.results import TrainedModel
 
-    from ptychopinn_torch.network import PtychoPINNNet
-    from ptychopinn_torch.options import TorchOptions
-    from ptychopinn_torch.weights import state_to_weights
-
-    cfg = ModelConfig(N=64, n_filters_scale=n_filters_scale)
-    torch.manual_seed(0)
+    cfg = ModelConfig(N=64, n_filters_scale=n_filters_scale, architecture=architecture)
     model = TrainedModel(
         backend="pytorch",
         backend_version="bench",
@@ -83,7 +79,7 @@ def child(path: str, threads: int, n_filters_scale: int) -> None:
         training_config=TrainingConfig(),
         normalisation=Normalisation(N=64, mean_counts=30.0 * 64 * 64),
         probe=np.ones((64, 64), np.complex64),
-        weights=state_to_weights(PtychoPINNNet(cfg)),
+        weights=init_weights(cfg, seed=0),
     )
     scan = read_scan(path, mmap=True)
     assert isinstance(scan.diffraction, np.memmap), type(scan.diffraction)
@@ -96,7 +92,7 @@ def child(path: str, threads: int, n_filters_scale: int) -> None:
         scan,
         backend="pytorch",
         config=InferenceConfig(batch_size=256),
-        options=TorchOptions(num_threads=threads),
+        options={"num_threads": threads},
     )
     wall = time.perf_counter() - t
     stop.set()
@@ -121,12 +117,16 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[5000, 10000, 20000])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--n-filters-scale", type=int, default=2)
+    ap.add_argument("--architecture", choices=["published", "fast"], default="published")
+    ap.add_argument("--quick", action="store_true", help="one scan of 500 patterns (smoke test; write to /tmp)")
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--out", default="benchmarks/results/torch_memory.json")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.quick:
+        args.sizes = [500]
     if args.child:
-        child(args.child, args.threads, args.n_filters_scale)
+        child(args.child, args.threads, args.n_filters_scale, args.architecture)
         return
     rows = []
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
@@ -143,6 +143,8 @@ def main() -> None:
                     str(args.threads),
                     "--n-filters-scale",
                     str(args.n_filters_scale),
+                    "--architecture",
+                    args.architecture,
                 ],
                 capture_output=True,
                 text=True,
@@ -157,7 +159,9 @@ def main() -> None:
         args.out,
         {
             "benchmark": "torch_memory",
+            "command": " ".join(["python"] + sys.argv),
             "N": 64,
+            "architecture": args.architecture,
             "n_filters_scale": args.n_filters_scale,
             "batch_size": 256,
             "threads": args.threads,

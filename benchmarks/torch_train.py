@@ -29,8 +29,12 @@ def main() -> None:
     ap.add_argument("--n-filters-scale", type=int, nargs="+", default=[2])
     ap.add_argument("--precision", default="32-true")
     ap.add_argument("--accelerator", default="auto")
+    ap.add_argument("--architecture", choices=["published", "fast"], default="published")
+    ap.add_argument("--quick", action="store_true", help="32 groups, 2 epochs, batch 16, gridsize 1 (smoke test)")
     ap.add_argument("--out", default="benchmarks/results/torch_train.json")
     args = ap.parse_args()
+    if args.quick:
+        args.groups, args.epochs, args.batch_sizes, args.gridsizes = 32, 2, [16], [1]
     threads = set_threads(args.threads)
 
     import lightning as L
@@ -85,7 +89,8 @@ def main() -> None:
                 tc = TrainingConfig(
                     epochs=args.epochs, batch_size=bs, validation_fraction=0.0, early_stopping_patience=None
                 )
-                train(td, ModelConfig(N=64, gridsize=g, n_filters_scale=n), tc, opts, extra_callbacks=[timer])
+                cfg = ModelConfig(N=64, gridsize=g, n_filters_scale=n, architecture=args.architecture)
+                train(td, cfg, tc, opts, extra_callbacks=[timer])
                 timed = timer.times[1:] or timer.times
                 per_epoch = float(np.median(timed))
                 cpu_epoch = float(np.median(timer.cpu[1:] or timer.cpu))
@@ -106,7 +111,9 @@ def main() -> None:
         args.out,
         {
             "benchmark": "torch_train",
+            "command": " ".join(["python"] + sys.argv),
             "N": 64,
+            "architecture": args.architecture,
             "precision": args.precision,
             "threads": threads,
             "machine": machine(),

@@ -71,7 +71,7 @@ def test_forward_amplitude_matches_oracle(gridsize: int, object_big: bool) -> No
     probe = oracle.normalise_probe(_cplx(rng, N, N), reference_transmission=0.6, mask=True)
     off = _offsets(rng, B, C) if C > 1 else None
     want = oracle.forward_amplitude(obj, probe, off, object_big=object_big, log_scale=0.3)
-    got = tp.forward_model(
+    got = tp.predicted_amplitude(
         torch.from_numpy(obj),
         torch.from_numpy(probe),
         None if off is None else torch.from_numpy(off.astype(np.float32)),
@@ -126,9 +126,9 @@ def test_consistent_patches_reproduce_their_diffraction_and_mirrored_offsets_do_
                                    reference_transmission=0.6)
     obj = torch.from_numpy(patches[g.indices])
     want = oracle.far_field_amplitude(probe * patches[g.indices])
-    got = tp.forward_model(obj, torch.from_numpy(probe), torch.from_numpy(g.offsets)).numpy()
+    got = tp.predicted_amplitude(obj, torch.from_numpy(probe), torch.from_numpy(g.offsets)).numpy()
     assert _rel(got, want) < 1e-4
-    mirrored = tp.forward_model(obj, torch.from_numpy(probe), torch.from_numpy(-g.offsets)).numpy()
+    mirrored = tp.predicted_amplitude(obj, torch.from_numpy(probe), torch.from_numpy(-g.offsets)).numpy()
     assert _rel(mirrored, want) > 1e-2
 
 
@@ -139,12 +139,13 @@ def test_groups_are_independent_at_any_batch_size(batch: int) -> None:
     obj = torch.from_numpy(_cplx(rng, B, 4, N, N))
     off = torch.from_numpy(rng.uniform(-5, 5, (B, 4, 2)).astype(np.float32))
     probe = torch.from_numpy(oracle.normalise_probe(np.ones((N, N), np.complex64), reference_transmission=0.6))
-    single = torch.cat([tp.forward_model(obj[i : i + 1], probe, off[i : i + 1]) for i in range(B)])
-    batched = torch.cat([tp.forward_model(obj[i : i + batch], probe, off[i : i + batch]) for i in range(0, B, batch)])
+    single = torch.cat([tp.predicted_amplitude(obj[i : i + 1], probe, off[i : i + 1]) for i in range(B)])
+    starts = range(0, B, batch)
+    batched = torch.cat([tp.predicted_amplitude(obj[i : i + batch], probe, off[i : i + batch]) for i in starts])
     torch.testing.assert_close(batched, single, rtol=1e-5, atol=1e-5)
     zeroed = obj.clone()
     zeroed[1:] = 0  # group 0 does not depend on the other groups' content
-    torch.testing.assert_close(tp.forward_model(zeroed, probe, off)[0], single[0], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(tp.predicted_amplitude(zeroed, probe, off)[0], single[0], rtol=1e-5, atol=1e-5)
 
 
 def test_physics_is_differentiable_through_merge() -> None:
@@ -152,7 +153,7 @@ def test_physics_is_differentiable_through_merge() -> None:
     obj = torch.from_numpy(_cplx(rng, 2, 4, 16, 16)).requires_grad_(True)
     off = torch.from_numpy(_offsets(rng, 2, 4).astype(np.float32))
     probe = torch.from_numpy(oracle.normalise_probe(_cplx(rng, 16, 16), reference_transmission=0.6))
-    tp.forward_model(obj, probe, off).sum().backward()
+    tp.predicted_amplitude(obj, probe, off).sum().backward()
     assert obj.grad is not None and torch.isfinite(obj.grad).all() and obj.grad.abs().sum() > 0
 
 

@@ -20,11 +20,6 @@ check_tensorflow_installed()
 
 NAME = "tensorflow"
 CAPABILITIES = frozenset({"train", "infer", "refine", "physics_forward"})
-INFO = BackendInfo(
-    name=NAME,
-    api_version=(2, 0),
-    version=__version__,
-    description="TensorFlow / Keras 3 (tf.distribute)",
-    capabilities=CAPABILITIES,
-)
+INFO = BackendInfo(name=NAME, api_version=(2, 0), version=__version__, capabilities=CAPABILITIES,
+                   description="TensorFlow / Keras 3 (tf.distribute)")
 PLUGIN = conventional_plugin(INFO, package="ptychopinn_tf")

@@ -1,4 +1,6 @@
-"""Training losses (twins of :mod:`ptychopinn.physics.losses`), means over every element.
+"""Training losses: core's formulas (:mod:`ptychopinn.physics.array_losses`) in TensorFlow.
+
+Means over every element.
 
 Channels-first tensors, float32. :func:`keras_loss` wraps them for ``model.compile`` (Keras
 passes ``(y_true, y_pred)``; the supervised model output holds real and imaginary parts).
@@ -7,54 +9,36 @@ passes ``(y_true, y_pred)``; the supervised model output holds real and imaginar
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from ptychopinn.config import TrainingConfig
-from ptychopinn.physics import LOG_EPS
+from ptychopinn.physics.array_losses import pinn_loss_with, supervised_loss_with
 
 from ptychopinn_tf._env import tf_keras
 
 tf, _ = tf_keras()
 
-__all__ = ["keras_loss", "pinn_loss", "split_complex", "stack_complex", "supervised_loss"]
+__all__ = ["OPS", "keras_loss", "pinn_loss", "split_complex", "stack_complex", "supervised_loss"]
+
+OPS = SimpleNamespace(
+    log=tf.math.log, xlogy=tf.math.xlogy, abs=tf.abs, angle=tf.math.angle, mean=tf.reduce_mean
+)
+"""TensorFlow's functions for core's loss formulas."""
 
 
 def pinn_loss(predicted: Any, observed: Any, *, input_scale: float, nll_weight: float, mae_weight: float) -> Any:
-    """Self-supervised loss on diffraction amplitudes in network units.
-
-    ``nll_weight * mean(lam - k log(lam + 1e-12) - (k - k log k)) + mae_weight * mean|A_hat - X|``
-    with counts ``lam = (A_hat / s)^2`` and ``k = (X / s)^2``, ``s = input_scale``: the Poisson NLL
-    relative to the saturated model (``ptychopinn.physics.poisson_half_deviance``), 0 for a perfect fit.
-
-    Parameters
-    ----------
-    predicted, observed : (B, C, N, N) float32, network units
-    input_scale : float
-        ``Normalisation.input_scale`` (network units per sqrt(count)).
-
-    Returns
-    -------
-    () float32
-    """
-    predicted = tf.cast(predicted, tf.float32)
-    observed = tf.cast(observed, tf.float32)
-    total = tf.constant(0.0, tf.float32)
-    if nll_weight:
-        lam = tf.square(predicted / input_scale)
-        k = tf.square(observed / input_scale)
-        # The saturated NLL k - k log k carries no gradient; subtracted element by element (see the torch twin).
-        saturated = k - tf.math.xlogy(k, k)
-        total += nll_weight * tf.reduce_mean(lam - k * tf.math.log(lam + LOG_EPS) - saturated)
-    if mae_weight:
-        total += mae_weight * tf.reduce_mean(tf.abs(predicted - observed))
-    return total
+    """:func:`~ptychopinn.physics.array_losses.pinn_loss_with` on (B, C, N, N) amplitudes in
+    network units (cast to float32): a () float32 tensor."""
+    return pinn_loss_with(
+        tf.cast(predicted, tf.float32), tf.cast(observed, tf.float32),
+        input_scale=input_scale, nll_weight=nll_weight, mae_weight=mae_weight, ops=OPS,
+    )
 
 
 def supervised_loss(obj: Any, truth: Any) -> Any:
-    """``mean|amp - |GT|| + mean|phase - angle(GT)|`` for (B, C, N, N) complex64 patches
-    (``obj`` may have one channel, broadcast over the group)."""
-    amp = tf.reduce_mean(tf.abs(tf.abs(obj) - tf.abs(truth)))
-    return amp + tf.reduce_mean(tf.abs(tf.math.angle(obj) - tf.math.angle(truth)))
+    """:func:`~ptychopinn.physics.array_losses.supervised_loss_with` on (B, C, N, N) complex64 patches."""
+    return supervised_loss_with(obj, truth, OPS)
 
 
 def stack_complex(z: Any) -> Any:

@@ -12,7 +12,10 @@ activations, padding, masks) run in float32 under a mixed-precision policy.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from ptychopinn.architecture import Graph, Node, architecture_graph, init_weights
 from ptychopinn.config import ModelConfig
@@ -202,7 +205,13 @@ class GraphNetwork(keras.Model):
         self.built = True
 
 
-def build_network(config: ModelConfig, *, seed: int = 0, dtype_policy: str = "float32") -> GraphNetwork:
+def build_network(
+    config: ModelConfig,
+    *,
+    seed: int = 0,
+    weights: Mapping[str, np.ndarray] | None = None,
+    dtype_policy: str = "float32",
+) -> GraphNetwork:
     """The Keras network of ``config``'s architecture, initialised like every backend.
 
     Parameters
@@ -212,6 +221,8 @@ def build_network(config: ModelConfig, *, seed: int = 0, dtype_policy: str = "fl
     seed : int
         Seed of core's :func:`~ptychopinn.architecture.init_weights` (Glorot-uniform kernels,
         zero biases, ``physics.log_scale`` 0): the same seed gives the same start on every backend.
+    weights : mapping, optional
+        Canonical weights to load instead (see :func:`ptychopinn_tf.weights.load_network_weights`).
     dtype_policy : str
         Keras dtype policy of the layers (``"float32"``, ``"mixed_bfloat16"``, ``"mixed_float16"``);
         ``amp`` and ``phase`` are float32 whatever the policy.
@@ -223,5 +234,5 @@ def build_network(config: ModelConfig, *, seed: int = 0, dtype_policy: str = "fl
     """
     net = GraphNetwork(config, dtype_policy=dtype_policy)
     net.build_variables()
-    load_network_weights(net, init_weights(config, seed=seed))
+    load_network_weights(net, init_weights(config, seed=seed) if weights is None else weights)
     return net

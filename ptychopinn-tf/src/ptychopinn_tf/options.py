@@ -8,11 +8,11 @@ receives. An unknown key is a :class:`~ptychopinn.errors.ConfigError` that names
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
+from ptychopinn.config.backend_options import resolve_dataclass_options
 from ptychopinn.errors import ConfigError
 
 __all__ = ["PRECISIONS", "STRATEGIES", "TFOptions", "resolve_options"]
@@ -24,6 +24,9 @@ STRATEGIES: tuple[str, ...] = ("default", "mirrored", "one_device")
 @dataclass(frozen=True, kw_only=True)
 class TFOptions:
     """How the TensorFlow backend runs (training and inference)."""
+
+    backend: ClassVar[str] = "tensorflow"
+    """The backend these options belong to (core refuses them for another backend)."""
 
     precision: str = "float32"
     """Keras dtype policy of the CNN layers: ``"float32"``, ``"mixed_float16"`` (GPU; the
@@ -110,29 +113,6 @@ class TFOptions:
 
 
 def resolve_options(options: object | None) -> TFOptions:
-    """Accept a :class:`TFOptions`, a mapping of its fields, or None.
-
-    Raises
-    ------
-    ConfigError
-        For an unknown key (named, with the valid ones listed), a bad value, or another type.
-    """
-    if options is None:
-        return TFOptions()
-    if isinstance(options, TFOptions):
-        return options
-    if isinstance(options, Mapping):
-        known = {f.name for f in dataclasses.fields(TFOptions)}
-        unknown = sorted(str(k) for k in options if k not in known)
-        if unknown:
-            raise ConfigError(
-                f"unknown TensorFlow backend option(s) {', '.join(repr(u) for u in unknown)}; "
-                f"valid options: {', '.join(sorted(known))}"
-            )
-        kwargs: dict[str, Any] = dict(options)
-        if isinstance(kwargs.get("devices"), list):
-            kwargs["devices"] = tuple(kwargs["devices"])
-        return TFOptions(**kwargs)
-    raise ConfigError(
-        f"TensorFlow backend options must be a TFOptions, a mapping or None, got {type(options).__name__}"
-    )
+    """``TFOptions`` from None, a ``TFOptions`` or a mapping of its fields; ConfigError naming an
+    unknown key, a bad value or another type (core's ``resolve_dataclass_options``)."""
+    return resolve_dataclass_options(TFOptions, options, label="TensorFlow", tuple_fields=("devices",))

@@ -148,15 +148,18 @@ def extract_patches(canvas: Any, offsets: Any, *, N: int) -> Any:
     return tf.reshape(out, (B, C, N, N))
 
 
-def constrained_patches(object_patches: Any, offsets: Any, *, object_big: bool, canvas_size: int) -> Any:
+def constrained_patches(
+    object_patches: Any, offsets: Any, *, object_big: bool = True, canvas_size: int | None = None
+) -> Any:
     """Patches after the overlap constraint; identity for C = 1 (twin of the oracle's).
 
     Parameters
     ----------
     object_patches : (B, C', N, N) complex64
     offsets : (B, C, 2) float32
-    canvas_size : int
+    canvas_size : int or None
         M >= ``ptychopinn.physics.canvas_size_for(offsets, N)``; any such M gives the same result.
+        None: :func:`static_canvas_size` of ``offsets`` (eager tensors only).
 
     Returns
     -------
@@ -167,6 +170,8 @@ def constrained_patches(object_patches: Any, offsets: Any, *, object_big: bool, 
         return object_patches
     N = object_patches.shape[-1]
     if object_big:
+        if canvas_size is None:
+            canvas_size = static_canvas_size(np.asarray(offsets), N)
         canvas = merge_patches(object_patches, offsets, canvas_size=canvas_size)
         return extract_patches(canvas, offsets, N=N)
     # pad to the canvas and extract == translate the single patch by -offset (zero fill)
@@ -185,7 +190,8 @@ def far_field_amplitude(exit_wave: Any) -> Any:
 
 
 def predicted_amplitude(
-    object_patches: Any, probe: Any, offsets: Any, *, object_big: bool, log_scale: Any, canvas_size: int
+    object_patches: Any, probe: Any, offsets: Any, *, object_big: bool = True, log_scale: Any = 0.0,
+    canvas_size: int | None = None,
 ) -> Any:
     """Predicted diffraction amplitudes, differentiable (twin of :func:`ptychopinn.physics.forward_amplitude`).
 
@@ -195,7 +201,8 @@ def predicted_amplitude(
     probe : (N, N) complex64, normalised probe
     offsets : (B, C, 2) float32
     log_scale : scalar float32 tensor or float
-    canvas_size : int
+    canvas_size : int or None
+        As for :func:`constrained_patches`.
 
     Returns
     -------

@@ -20,13 +20,18 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from ptychopinn.refinement.operator import ROBUST_FRACTION
-from ptychopinn.refinement.problem import BatchGradients, RefinementProblem, RefinementState
-from ptychopinn.refinement.problem import window_corners as checked_corners
-from ptychopinn.results import CanvasSpec
+from ptychopinn.refinement.problem import RefinementProblem
+from ptychopinn.refinement.windowed import (
+    RefinementWindow,
+    WindowedRefinementOperator,
+    WindowGradients,
+    robust_half_deviance_with,
+    unshifted_amplitudes,
+)
 
 from ptychopinn_tf._env import apply_threads, tf_keras
 from ptychopinn_tf.options import TFOptions, resolve_options
@@ -37,16 +42,11 @@ if TYPE_CHECKING:  # annotations only: TensorFlow is imported through tf_keras()
 tf, _ = tf_keras()
 
 __all__ = ["TFRefinementOperator", "batch_loss", "bilinear", "build_refinement_operator", "gather_windows",
-           "loss_and_gradients", "robust_half_deviance", "window_corners"]
+           "loss_and_gradients", "robust_half_deviance"]
 
 NAME = "tensorflow"
-
-
-def window_corners(positions: np.ndarray, N: int, canvas: CanvasSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Canvas row/column of the top-left pixel of each (N + 1) x (N + 1) window: core's checked rule
-    (:func:`ptychopinn.refinement.problem.window_corners`; ValueError off the canvas)."""
-    rows, cols, _ = checked_corners(positions, N, canvas)
-    return rows, cols
+OPS = SimpleNamespace(sqrt=tf.sqrt, log=tf.math.log, where=tf.where, ones_like=tf.ones_like, zeros_like=tf.zeros_like)
+"""TensorFlow's element-wise functions for core's :func:`~ptychopinn.refinement.windowed.robust_half_deviance_with`."""
 
 
 def gather_windows(obj: Tensor, rows: Tensor, cols: Tensor, N: int) -> Tensor:
@@ -67,47 +67,19 @@ def bilinear(win: Tensor, frac: Tensor) -> Tensor:
 
 
 def robust_half_deviance(amplitude: Tensor, counts: Tensor) -> Tensor:
-    """Per-pixel robust Poisson half-deviance h(a, k), differentiable in a (core's formula).
-
-    Parameters
-    ----------
-    amplitude : (...) float64, predicted amplitude a >= 0, sqrt(counts)
-    counts : (...) float64, measured counts k >= 0
-
-    Returns
-    -------
-    (...) float64
-    """
-    a, k, c = amplitude, counts, ROBUST_FRACTION
-    root = tf.sqrt(k)
-    a0 = c * root
-    inside = a >= a0
-    safe_a = tf.where(inside & (a > 0), a, tf.ones_like(a))  # no inf * 0 in the unused branch
-    log_k = tf.where(k > 0, tf.math.log(tf.where(k > 0, k, tf.ones_like(k))), tf.zeros_like(k))
-    h_in = a * a - k * tf.math.log(safe_a * safe_a) - (k - k * log_k)
-    da = a - a0
-    h_out = k * (c * c - 1.0 - 2.0 * np.log(c)) + (2 * a0 - 2 * root / c) * da + (1.0 + 1.0 / (c * c)) * da * da
-    return tf.where(inside, h_in, h_out)
+    """Per-pixel robust Poisson half-deviance h(a, k) (..., float64), differentiable in a: core's
+    formula (:func:`~ptychopinn.refinement.windowed.robust_half_deviance_with`) in TensorFlow."""
+    return robust_half_deviance_with(amplitude, counts, OPS)
 
 
 def batch_loss(
     obj: Tensor, probe: Tensor, positions: Tensor, rows: Tensor, cols: Tensor,
     amplitudes: Tensor,
 ) -> Tensor:
-    """Robust half-deviance L of a batch, summed over patterns and pixels (differentiable in all inputs).
-
-    Parameters
-    ----------
-    obj : (h, w) complex64, the object (or the part of the canvas that holds every window)
-    probe : (N, N) complex64, sqrt(counts) units
-    positions : (B, 2) float64, object pixels (x, y)
-    rows, cols : (B,) int64, window corners on ``obj`` (:func:`window_corners`, shifted to ``obj``)
-    amplitudes : (B, N, N) float32, measured amplitudes in the unshifted FFT layout (``ifftshift``)
-
-    Returns
-    -------
-    () float64
-    """
+    """Robust half-deviance L of a batch (() float64), summed over patterns and pixels, differentiable
+    in every input: ``object``, ``probe``, ``positions``, ``rows``, ``cols`` of core's
+    :class:`~ptychopinn.refinement.windowed.RefinementWindow` as tensors, and the batch's measured
+    amplitudes (B, N, N) in the unshifted FFT layout."""
     N = probe.shape[-1]
     start = positions - N / 2
     frac = tf.cast(start - tf.stop_gradient(tf.floor(start)), tf.float32)  # d/dx flows through the weights
@@ -139,15 +111,18 @@ def loss_and_gradients(
     return loss, [0.5 * g if g.dtype.is_complex else g for g in grads]
 
 
-class TFRefinementOperator:
+class TFRefinementOperator(WindowedRefinementOperator):
     """Loss and Wirtinger gradients of refinement minibatches, by ``tf.GradientTape``.
+
+    Core's :class:`~ptychopinn.refinement.windowed.WindowedRefinementOperator` handles empty
+    batches, the window region and the canvas-sized result; this class runs the tape.
 
     Parameters
     ----------
     problem : RefinementProblem
         Its amplitudes are copied to the device once.
     options : TFOptions, mapping or None
-        ``inference_device`` chooses the device (as for ``infer``; None = TensorFlow's
+        ``inference_device`` chooses the device (as for the predictor; None = TensorFlow's
         placement), ``intra_op_threads`` / ``inter_op_threads`` the CPU threads. The step is a
         ``tf.function`` (one trace per combination of requested gradients); ``jit_compile`` is
         not used, since the object window changes shape from batch to batch.
@@ -156,16 +131,16 @@ class TFRefinementOperator:
     name: str = NAME
 
     def __init__(self, problem: RefinementProblem, options: object | None = None) -> None:
+        super().__init__(problem)
         opts = resolve_options(options)
         apply_threads(opts)
-        self.problem = problem
         self.device = opts.inference_device
-        shifted = np.fft.ifftshift(np.asarray(problem.amplitudes), axes=(-2, -1))
-        with self._on_device():
-            self._amplitudes = tf.constant(np.ascontiguousarray(shifted, dtype=np.float32))
+        with self.context():
+            self._amplitudes = tf.constant(unshifted_amplitudes(problem, np.float32))
         self._steps: dict[tuple[bool, bool], Callable] = {}
 
-    def _on_device(self) -> contextlib.AbstractContextManager:
+    def context(self) -> contextlib.AbstractContextManager:
+        """The device scope of ``inference_device`` (none when it is None)."""
         return tf.device(self.device) if self.device else contextlib.nullcontext()
 
     def _step(self, probe: bool, positions: bool) -> Callable:
@@ -181,51 +156,20 @@ class TFRefinementOperator:
             self._steps[(probe, positions)] = tf.function(step, input_signature=spec)
         return self._steps[(probe, positions)]
 
-    def gradients(
-        self, state: RefinementState, indices: np.ndarray, *, probe: bool = False, positions: bool = False
-    ) -> BatchGradients:
-        """Robust loss of the patterns ``indices`` at ``state`` and its gradients.
-
-        Parameters
-        ----------
-        state : RefinementState
-            Object (H, W), probe (N, N), positions (M, 2); not modified.
-        indices : (B,) int
-            Patterns of the batch.
-        probe, positions : bool
-            Also return dL/dP* (N, N) complex128 / dL/d(x, y) (B, 2) float64.
-
-        Returns
-        -------
-        BatchGradients
-            Loss (float), dL/dO* (H, W) complex128 on the whole canvas (zero outside the batch's windows).
-        """
-        idx = np.asarray(indices, dtype=np.int64)
-        N = self.problem.N
-        if idx.size == 0:  # as the reference: zero loss, zero gradients
-            return BatchGradients(
-                loss=0.0, object_gradient=np.zeros(self.problem.canvas.shape, dtype=np.complex128),
-                probe_gradient=np.zeros((N, N), dtype=np.complex128) if probe else None,
-                position_gradient=np.zeros((0, 2)) if positions else None,
-            )
-        rows, cols = window_corners(state.positions[idx], N, self.problem.canvas)
-        r0, c0 = int(rows.min()), int(cols.min())
-        r1, c1 = int(rows.max()) + N + 1, int(cols.max()) + N + 1
-        with self._on_device():
-            loss, grads = self._step(probe, positions)(
-                tf.constant(state.object[r0:r1, c0:c1], dtype=tf.complex64),
-                tf.constant(state.probe, dtype=tf.complex64),
-                tf.constant(state.positions[idx], dtype=tf.float64),
-                tf.constant(rows - r0), tf.constant(cols - c0),
-                tf.gather(self._amplitudes, idx),
-            )
-        g_obj = np.zeros(self.problem.canvas.shape, dtype=np.complex128)
-        g_obj[r0:r1, c0:c1] = grads[0].numpy()
-        return BatchGradients(
+    def window_gradients(self, window: RefinementWindow, *, probe: bool, positions: bool) -> WindowGradients:
+        """The tape step on one batch's window region (complex64 forward model)."""
+        loss, grads = self._step(probe, positions)(
+            tf.constant(window.object, dtype=tf.complex64),
+            tf.constant(window.probe, dtype=tf.complex64),
+            tf.constant(window.positions, dtype=tf.float64),
+            tf.constant(window.rows), tf.constant(window.cols),
+            tf.gather(self._amplitudes, window.indices),
+        )
+        return WindowGradients(
             loss=float(loss.numpy()),
-            object_gradient=g_obj,
-            probe_gradient=grads[1].numpy().astype(np.complex128) if probe else None,
-            position_gradient=grads[-1].numpy().astype(np.float64) if positions else None,
+            object_gradient=grads[0].numpy(),
+            probe_gradient=grads[1].numpy() if probe else None,
+            position_gradient=grads[-1].numpy() if positions else None,
         )
 
 

@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 from ptychopinn.config import ModelConfig, TrainingConfig
-from ptychopinn.results import TrainedModel, TrainingData, TrainingSummary
+from ptychopinn.plugins.training_result import trained_model
+from ptychopinn.results import TrainedModel, TrainingData
 
 from ptychopinn_tf._env import apply_threads, make_strategy, tf_keras
 from ptychopinn_tf._version import __version__
@@ -122,23 +123,10 @@ def train(
     history["learning_rate"] = tuple(recorder.learning_rate)
     history["epoch_time_s"] = tuple(recorder.epoch_time)
     history["first_step_s"] = tuple(recorder.first_step_time)
-    summary = TrainingSummary(
-        epochs_run=len(history.get("loss", ())),
-        history=history,
-        wall_time_s=wall,
-        n_train_groups=data.train.n_groups,
-        n_validation_groups=data.validation.n_groups if has_val else 0,
-        stopped_early=bool(stopper is not None and stopper.stopped_epoch > 0),
-    )
-    return TrainedModel(
-        backend="tensorflow",
-        backend_version=__version__,
-        model_config=model_config,
-        training_config=tc,
-        normalisation=data.normalisation,
-        probe=np.asarray(data.probe, dtype=np.complex64),
-        weights=network_weights(model.network),
-        training_summary=summary,
+    return trained_model(
+        data, model_config, tc, backend="tensorflow", backend_version=__version__,
+        weights=network_weights(model.network), epochs_run=len(history.get("loss", ())), history=history,
+        wall_time_s=wall, stopped_early=stopper is not None and stopper.stopped_epoch > 0,
         metadata={
             "tensorflow_version": tf.__version__,
             "keras_version": keras.__version__,

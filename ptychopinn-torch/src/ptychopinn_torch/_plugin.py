@@ -15,11 +15,6 @@ from ptychopinn_torch._version import __version__
 
 NAME = "pytorch"
 CAPABILITIES = frozenset({"train", "infer", "refine", "physics_forward"})
-INFO = BackendInfo(
-    name=NAME,
-    api_version=(2, 0),
-    version=__version__,
-    description="PyTorch + Lightning (DDP-capable)",
-    capabilities=CAPABILITIES,
-)
+INFO = BackendInfo(name=NAME, api_version=(2, 0), version=__version__, capabilities=CAPABILITIES,
+                   description="PyTorch + Lightning (DDP-capable)")
 PLUGIN = conventional_plugin(INFO, package="ptychopinn_torch")

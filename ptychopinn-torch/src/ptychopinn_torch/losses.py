@@ -1,47 +1,32 @@
-"""Training losses (twins of ``ptychopinn.physics.losses``), means over every element."""
+"""Training losses: core's formulas (:mod:`ptychopinn.physics.array_losses`) in torch.
+
+Means over every element; channels-first tensors.
+"""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import torch
 
-from ptychopinn.physics import LOG_EPS
+from ptychopinn.physics.array_losses import pinn_loss_with, supervised_loss_with
 
-__all__ = ["pinn_loss", "supervised_loss"]
+__all__ = ["OPS", "pinn_loss", "supervised_loss"]
+
+OPS = SimpleNamespace(log=torch.log, xlogy=torch.special.xlogy, abs=torch.abs, angle=torch.angle, mean=torch.mean)
+"""torch's functions for core's loss formulas."""
 
 
 def pinn_loss(
-    predicted: torch.Tensor,
-    observed: torch.Tensor,
-    *,
-    input_scale: float,
-    nll_weight: float,
-    mae_weight: float,
+    predicted: torch.Tensor, observed: torch.Tensor, *, input_scale: float, nll_weight: float, mae_weight: float
 ) -> torch.Tensor:
-    """Self-supervised loss on diffraction amplitudes in network units.
-
-    ``nll_weight * mean(lam - k log(lam + 1e-12) - (k - k log k)) + mae_weight * mean|A_hat - X|``
-    with counts ``lam = (A_hat / s)^2`` and ``k = (X / s)^2``, ``s = input_scale``: the Poisson NLL
-    relative to the saturated model (``ptychopinn.physics.poisson_half_deviance``), 0 for a perfect fit.
-
-    Parameters
-    ----------
-    predicted, observed : (B, C, N, N) float, network units
-    input_scale : float
-        ``Normalisation.input_scale`` (network units per sqrt(count)).
-    """
-    total = predicted.new_zeros(())
-    if nll_weight:
-        lam = (predicted / input_scale) ** 2
-        k = (observed / input_scale) ** 2
-        # Subtract the saturated NLL k - k log k element by element: it carries no gradient, and the
-        # float32 rounding of the two O(k log k) terms averages out over the mean (about 1e-5 absolute).
-        saturated = k - torch.special.xlogy(k, k)
-        total = total + nll_weight * torch.mean(lam - k * torch.log(lam + LOG_EPS) - saturated)
-    if mae_weight:
-        total = total + mae_weight * torch.mean(torch.abs(predicted - observed))
-    return total
+    """:func:`~ptychopinn.physics.array_losses.pinn_loss_with` on (B, C, N, N) float amplitudes in
+    network units: a () tensor."""
+    return pinn_loss_with(
+        predicted, observed, input_scale=input_scale, nll_weight=nll_weight, mae_weight=mae_weight, ops=OPS
+    )
 
 
 def supervised_loss(obj: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
-    """``mean|amp - |GT|| + mean|phase - angle(GT)|`` for (B, C, N, N) complex patches."""
-    return torch.mean(torch.abs(obj.abs() - truth.abs())) + torch.mean(torch.abs(torch.angle(obj) - torch.angle(truth)))
+    """:func:`~ptychopinn.physics.array_losses.supervised_loss_with` on (B, C, N, N) complex patches."""
+    return supervised_loss_with(obj, truth, OPS)

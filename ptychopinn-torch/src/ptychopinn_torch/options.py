@@ -1,20 +1,20 @@
 """``TorchOptions``: execution options of the PyTorch backend (no torch import here).
 
-Core passes a backend's options through untouched: a :class:`TorchOptions`, a plain mapping
-read from a configuration file (``[backend_options]`` / ``options:``), or None. The
+Core calls the ``ptychopinn_resolve_options`` hook once, when the backend is selected, with a
+:class:`TorchOptions`, a plain mapping (from a configuration file's backend-options table) or None;
+:func:`resolve_options` turns any of them into a :class:`TorchOptions`, which every other hook then
+receives. An unknown key is a :class:`~ptychopinn.errors.ConfigError` that names it. The
 Lightning-facing fields are handed to ``lightning.Trainer`` as they are, so every value
 Lightning accepts works (``accelerator="gpu"``, ``devices=4``, ``strategy="ddp"``,
-``num_nodes=2``, ``precision="bf16-mixed"`` ...). No device or distribution logic lives in
-this backend.
+``num_nodes=2``, ``precision="bf16-mixed"`` ...).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ptychopinn.config.backend_options import resolve_dataclass_options
 from ptychopinn.errors import ConfigError
 
 __all__ = ["TorchOptions", "resolve_options"]
@@ -100,19 +100,6 @@ class TorchOptions:
 
 
 def resolve_options(options: object | None) -> TorchOptions:
-    """``TorchOptions`` from None, a ``TorchOptions`` or a mapping (unknown keys -> ConfigError)."""
-    if options is None:
-        return TorchOptions()
-    if isinstance(options, TorchOptions):
-        return options
-    if isinstance(options, Mapping):
-        known = {f.name for f in dataclasses.fields(TorchOptions)}
-        unknown = sorted(str(k) for k in options if k not in known)
-        if unknown:
-            raise ConfigError(
-                f"unknown PyTorch backend option(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}"
-            )
-        return TorchOptions(**dict(options))
-    raise ConfigError(
-        f"PyTorch backend options must be a ptychopinn_torch.TorchOptions or a mapping, got {type(options).__name__}"
-    )
+    """``TorchOptions`` from None, a ``TorchOptions`` or a mapping of its fields; ConfigError naming an
+    unknown key, a bad value or another type (core's ``resolve_dataclass_options``)."""
+    return resolve_dataclass_options(TorchOptions, options, label="PyTorch")

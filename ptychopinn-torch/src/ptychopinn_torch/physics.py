@@ -12,7 +12,7 @@ cropping become column / row slices of ``T``. Merging and extracting a group are
 two small batched matrix products per member, on any device, and every group of a batch
 keeps its own canvas (groups never mix, whatever the batch size).
 
-:func:`forward_model` is the differentiable model training uses; :func:`forward_amplitude` is
+:func:`predicted_amplitude` is the differentiable model training uses; :func:`forward_amplitude` is
 the same on numpy arrays (the ``ptychopinn_physics_forward`` hook).
 """
 
@@ -30,8 +30,8 @@ __all__ = [
     "extract_patches",
     "far_field_amplitude",
     "forward_amplitude",
-    "forward_model",
-    "merge_patches",
+        "merge_patches",
+    "predicted_amplitude",
     "translate",
     "translation_matrices",
 ]
@@ -144,13 +144,20 @@ def _group_canvas(
 
 
 def constrained_patches(
-    obj: torch.Tensor, offsets: torch.Tensor | None, *, object_big: bool = True, canvas_size: int | None = None
+    object_patches: torch.Tensor,
+    offsets: torch.Tensor | None,
+    *,
+    object_big: bool = True,
+    canvas_size: int | None = None,
 ) -> torch.Tensor:
-    """Twin of ``ptychopinn.physics.constrained_patches`` (identity for gridsize 1): (B, C, N, N) complex."""
+    """Twin of ``ptychopinn.physics.constrained_patches`` (identity for gridsize 1): (B, C, N, N) complex.
+
+    ``canvas_size`` None: the smallest canvas for ``offsets`` (any larger one gives the same result).
+    """
     if offsets is None or offsets.shape[1] == 1:
-        return obj
-    canvas = _group_canvas(obj, offsets, object_big=object_big, canvas_size=canvas_size)
-    return extract_patches(canvas, offsets, N=obj.shape[-1])
+        return object_patches
+    canvas = _group_canvas(object_patches, offsets, object_big=object_big, canvas_size=canvas_size)
+    return extract_patches(canvas, offsets, N=object_patches.shape[-1])
 
 
 def far_field_amplitude(exit_wave: torch.Tensor) -> torch.Tensor:
@@ -159,30 +166,32 @@ def far_field_amplitude(exit_wave: torch.Tensor) -> torch.Tensor:
     return f.abs()
 
 
-def forward_model(
-    obj: torch.Tensor,
+def predicted_amplitude(
+    object_patches: torch.Tensor,
     probe: torch.Tensor,
-    offsets: torch.Tensor | None = None,
+    offsets: torch.Tensor | None,
     *,
     object_big: bool = True,
     log_scale: torch.Tensor | float = 0.0,
     canvas_size: int | None = None,
 ) -> torch.Tensor:
-    """Twin of ``ptychopinn.physics.forward_amplitude``.
+    """Predicted diffraction amplitudes, differentiable (twin of :func:`ptychopinn.physics.forward_amplitude`).
 
     Parameters
     ----------
-    obj : (B, C', N, N) complex64
+    object_patches : (B, C', N, N) complex64
     probe : (N, N) complex64, normalised probe
     offsets : (B, C, 2) float or None
     object_big : bool
     log_scale : scalar tensor or float (w)
+    canvas_size : int or None
+        Canvas side of the overlap constraint; None = the smallest for ``offsets``.
 
     Returns
     -------
     (B, C, N, N) float32 predicted amplitudes (network units)
     """
-    patches = constrained_patches(obj, offsets, object_big=object_big, canvas_size=canvas_size)
+    patches = constrained_patches(object_patches, offsets, object_big=object_big, canvas_size=canvas_size)
     amp = far_field_amplitude(patches * probe)
     if isinstance(log_scale, torch.Tensor):
         return amp * torch.exp(log_scale)
@@ -194,10 +203,10 @@ def forward_amplitude(
     probe: np.ndarray,
     offsets: np.ndarray | None,
     *,
-    object_big: bool,
-    log_scale: float,
+    object_big: bool = True,
+    log_scale: float = 0.0,
 ) -> np.ndarray:
-    """:func:`forward_model` on numpy input, without gradients (the ``ptychopinn_physics_forward`` hook).
+    """:func:`predicted_amplitude` on numpy input, without gradients (the ``ptychopinn_physics_forward`` hook).
 
     Parameters
     ----------
@@ -213,7 +222,7 @@ def forward_amplitude(
     """
     off = None if offsets is None else torch.from_numpy(np.asarray(offsets, dtype=np.float64))
     with torch.no_grad():
-        out = forward_model(
+        out = predicted_amplitude(
             torch.from_numpy(np.asarray(object_patches, dtype=np.complex64)),
             torch.from_numpy(np.asarray(probe, dtype=np.complex64)),
             off,

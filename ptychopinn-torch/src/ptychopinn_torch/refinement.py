@@ -16,27 +16,26 @@ or ``"64"``); the per-pixel loss is evaluated in float64.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 
-from ptychopinn.refinement.operator import ROBUST_FRACTION
-from ptychopinn.refinement.problem import BatchGradients, RefinementProblem, RefinementState
-from ptychopinn.refinement.problem import window_corners as checked_corners
-from ptychopinn.results import CanvasSpec
+from ptychopinn.refinement.problem import RefinementProblem
+from ptychopinn.refinement.windowed import (
+    RefinementWindow,
+    WindowedRefinementOperator,
+    WindowGradients,
+    robust_half_deviance_with,
+    unshifted_amplitudes,
+)
 from ptychopinn_torch.options import TorchOptions, resolve_options
 from ptychopinn_torch.predictor import device_for, torch_threads
 
 __all__ = ["TorchRefinementOperator", "batch_loss", "bilinear", "build_refinement_operator", "gather_windows",
-           "loss_and_gradients", "robust_half_deviance", "window_corners"]
+           "loss_and_gradients", "refinement_dtypes", "robust_half_deviance"]
 
 NAME = "pytorch"
-
-
-def window_corners(positions: np.ndarray, N: int, canvas: CanvasSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Canvas row/column of the top-left pixel of each (N + 1) x (N + 1) window: core's checked rule
-    (:func:`ptychopinn.refinement.problem.window_corners`; ValueError off the canvas)."""
-    rows, cols, _ = checked_corners(positions, N, canvas)
-    return rows, cols
 
 
 def gather_windows(obj: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, N: int) -> torch.Tensor:
@@ -55,47 +54,19 @@ def bilinear(win: torch.Tensor, frac: torch.Tensor) -> torch.Tensor:
 
 
 def robust_half_deviance(amplitude: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
-    """Per-pixel robust Poisson half-deviance h(a, k), differentiable in a (core's formula).
-
-    Parameters
-    ----------
-    amplitude : (...) float64, predicted amplitude a >= 0, sqrt(counts)
-    counts : (...) float64, measured counts k >= 0
-
-    Returns
-    -------
-    (...) float64
-    """
-    a, k, c = amplitude, counts, ROBUST_FRACTION
-    root = torch.sqrt(k)
-    a0 = c * root
-    inside = a >= a0
-    safe_a = torch.where(inside & (a > 0), a, torch.ones_like(a))  # no inf * 0 in the unused branch
-    log_k = torch.where(k > 0, torch.log(torch.where(k > 0, k, torch.ones_like(k))), torch.zeros_like(k))
-    h_in = a * a - k * torch.log(safe_a * safe_a) - (k - k * log_k)
-    da = a - a0
-    h_out = k * (c * c - 1.0 - 2.0 * np.log(c)) + (2 * a0 - 2 * root / c) * da + (1.0 + 1.0 / (c * c)) * da * da
-    return torch.where(inside, h_in, h_out)
+    """Per-pixel robust Poisson half-deviance h(a, k) (..., float64), differentiable in a: core's
+    formula (:func:`~ptychopinn.refinement.windowed.robust_half_deviance_with`) in torch."""
+    return robust_half_deviance_with(amplitude, counts, torch)
 
 
 def batch_loss(
     obj: torch.Tensor, probe: torch.Tensor, positions: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
     amplitudes: torch.Tensor,
 ) -> torch.Tensor:
-    """Robust half-deviance L of a batch, summed over patterns and pixels (differentiable in all inputs).
-
-    Parameters
-    ----------
-    obj : (h, w) complex, the object (or the part of the canvas that holds every window)
-    probe : (N, N) complex, sqrt(counts) units
-    positions : (B, 2) float64, object pixels (x, y)
-    rows, cols : (B,) int64, window corners on ``obj`` (:func:`window_corners`, shifted to ``obj``)
-    amplitudes : (B, N, N) real, measured amplitudes in the unshifted FFT layout (``ifftshift``)
-
-    Returns
-    -------
-    () float64
-    """
+    """Robust half-deviance L of a batch (() float64), summed over patterns and pixels, differentiable
+    in every input: ``object``, ``probe``, ``positions``, ``rows``, ``cols`` of core's
+    :class:`~ptychopinn.refinement.windowed.RefinementWindow` as tensors, and the batch's measured
+    amplitudes (B, N, N) in the unshifted FFT layout."""
     N = probe.shape[-1]
     start = positions - N / 2
     frac = (start - torch.floor(start)).to(probe.real.dtype)  # floor has zero gradient: d/dx flows through weights
@@ -136,83 +107,55 @@ def refinement_dtypes(options: TorchOptions) -> tuple[torch.dtype, torch.dtype]:
     return torch.float32, torch.complex64
 
 
-class TorchRefinementOperator:
+class TorchRefinementOperator(WindowedRefinementOperator):
     """Loss and Wirtinger gradients of refinement minibatches, by torch autograd.
+
+    Core's :class:`~ptychopinn.refinement.windowed.WindowedRefinementOperator` handles empty
+    batches, the window region and the canvas-sized result; this class runs autograd.
 
     Parameters
     ----------
     problem : RefinementProblem
         Its amplitudes are copied to the device once.
     options : TorchOptions, mapping or None
-        ``inference_device`` / ``accelerator`` choose the device (as for ``infer``),
+        ``inference_device`` / ``accelerator`` choose the device (as for the predictor),
         ``num_threads`` the CPU threads, ``precision`` 64 selects complex128.
     """
 
     name: str = NAME
 
     def __init__(self, problem: RefinementProblem, options: object | None = None) -> None:
+        super().__init__(problem)
         opts = resolve_options(options)
-        self.problem = problem
         self.device = device_for(opts)
         # Minibatch ops are small (32 x N x N): on a CPU, intra-op threads gain little and on a shared
         # machine spin-waiting made refinement 25x slower (measured: 3.9 s vs 93 s at load 4). Unless the
         # user chose num_threads, the operator runs single-threaded on CPU.
         self._threads = 1 if opts.num_threads is None and self.device.type == "cpu" else opts.num_threads
         self.real_dtype, self.complex_dtype = refinement_dtypes(opts)
-        shifted = np.fft.ifftshift(np.asarray(problem.amplitudes), axes=(-2, -1))
-        self._amplitudes = torch.as_tensor(np.ascontiguousarray(shifted), device=self.device).to(self.real_dtype)
+        numpy_dtype = np.float64 if self.real_dtype == torch.float64 else np.float32
+        self._amplitudes = torch.as_tensor(unshifted_amplitudes(problem, numpy_dtype), device=self.device)
 
-    def gradients(
-        self, state: RefinementState, indices: np.ndarray, *, probe: bool = False, positions: bool = False
-    ) -> BatchGradients:
-        """Robust loss of the patterns ``indices`` at ``state`` and its gradients.
+    def context(self) -> contextlib.AbstractContextManager:
+        """The CPU thread count of every step (``num_threads``; one thread on a CPU by default)."""
+        return torch_threads(self._threads)
 
-        Parameters
-        ----------
-        state : RefinementState
-            Object (H, W), probe (N, N), positions (M, 2); not modified.
-        indices : (B,) int
-            Patterns of the batch.
-        probe, positions : bool
-            Also return dL/dP* (N, N) complex128 / dL/d(x, y) (B, 2) float64.
-
-        Returns
-        -------
-        BatchGradients
-            Loss (float), dL/dO* (H, W) complex128 on the whole canvas (zero outside the batch's windows).
-        """
-        idx = np.asarray(indices, dtype=np.int64)
-        N = self.problem.N
-        if idx.size == 0:  # as the reference: zero loss, zero gradients
-            return BatchGradients(
-                loss=0.0, object_gradient=np.zeros(self.problem.canvas.shape, dtype=np.complex128),
-                probe_gradient=np.zeros((N, N), dtype=np.complex128) if probe else None,
-                position_gradient=np.zeros((0, 2)) if positions else None,
-            )
-        with torch_threads(self._threads):
-            return self._gradients(state, idx, probe=probe, positions=positions)
-
-    def _gradients(self, state: RefinementState, idx: np.ndarray, *, probe: bool, positions: bool) -> BatchGradients:
-        N = self.problem.N
-        rows, cols = window_corners(state.positions[idx], N, self.problem.canvas)
-        r0, c0 = int(rows.min()), int(cols.min())
-        r1, c1 = int(rows.max()) + N + 1, int(cols.max()) + N + 1
+    def window_gradients(self, window: RefinementWindow, *, probe: bool, positions: bool) -> WindowGradients:
+        """The autograd step on one batch's window region."""
         dev, cdt = self.device, self.complex_dtype
         loss, grads = loss_and_gradients(
-            torch.tensor(state.object[r0:r1, c0:c1], dtype=cdt, device=dev),
-            torch.tensor(state.probe, dtype=cdt, device=dev),
-            torch.tensor(state.positions[idx], dtype=torch.float64, device=dev),
-            torch.as_tensor(rows - r0, device=dev), torch.as_tensor(cols - c0, device=dev),
-            self._amplitudes[torch.as_tensor(idx, device=dev)],
+            torch.tensor(window.object, dtype=cdt, device=dev),
+            torch.tensor(window.probe, dtype=cdt, device=dev),
+            torch.tensor(window.positions, dtype=torch.float64, device=dev),
+            torch.as_tensor(window.rows, device=dev), torch.as_tensor(window.cols, device=dev),
+            self._amplitudes[torch.as_tensor(window.indices, device=dev)],
             with_probe=probe, with_positions=positions,
         )
-        g_obj = np.zeros(self.problem.canvas.shape, dtype=np.complex128)
-        g_obj[r0:r1, c0:c1] = grads[0].cpu().numpy()
-        return BatchGradients(
+        return WindowGradients(
             loss=float(loss.item()),
-            object_gradient=g_obj,
-            probe_gradient=grads[1].cpu().numpy().astype(np.complex128) if probe else None,
-            position_gradient=grads[-1].cpu().numpy().astype(np.float64) if positions else None,
+            object_gradient=grads[0].cpu().numpy(),
+            probe_gradient=grads[1].cpu().numpy() if probe else None,
+            position_gradient=grads[-1].cpu().numpy() if positions else None,
         )
 
 

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import lightning as L
-import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping
 from lightning.pytorch.loggers import CSVLogger
 
 from ptychopinn.config import ModelConfig, TrainingConfig
 from ptychopinn.physics import normalise_probe
-from ptychopinn.results import TrainedModel, TrainingData, TrainingSummary
+from ptychopinn.plugins.training_result import trained_model
+from ptychopinn.results import TrainedModel, TrainingData
 from ptychopinn_torch._version import __version__
 from ptychopinn_torch.data import PtychoDataModule
 from ptychopinn_torch.predictor import torch_threads
@@ -136,24 +136,10 @@ def _train(
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
-    weights = network_weights(module.net)
-    summary = TrainingSummary(
-        epochs_run=int(trainer.current_epoch),
-        history=history,
-        wall_time_s=wall,
-        n_train_groups=data.train.n_groups,
-        n_validation_groups=0 if not has_val else data.validation.n_groups,
-        stopped_early=bool(early is not None and early.stopped_epoch > 0),
-    )
-    return TrainedModel(
-        backend="pytorch",
-        backend_version=__version__,
-        model_config=model_config,
-        training_config=training_config,
-        normalisation=norm,
-        probe=np.asarray(data.probe, dtype=np.complex64),
-        weights=weights,
-        training_summary=summary,
+    return trained_model(
+        data, model_config, training_config, backend="pytorch", backend_version=__version__,
+        weights=network_weights(module.net), epochs_run=trainer.current_epoch, history=history,
+        wall_time_s=wall, stopped_early=early is not None and early.stopped_epoch > 0,
         metadata={
             "torch_version": torch.__version__,
             "lightning_version": L.__version__,

@@ -9,7 +9,7 @@ import torch
 from ptychopinn.config import ModelConfig, TrainingConfig
 from ptychopinn_torch.losses import pinn_loss, supervised_loss
 from ptychopinn_torch.network import build_network
-from ptychopinn_torch.physics import forward_model
+from ptychopinn_torch.physics import predicted_amplitude
 
 __all__ = ["PtychoPINNModule"]
 
@@ -69,7 +69,7 @@ class PtychoPINNModule(L.LightningModule):
                     truth = truth[:, :1]
                 return supervised_loss(obj, truth)
             offsets = batch["offsets"] if x.shape[1] > 1 else None
-            predicted = forward_model(
+            predicted = predicted_amplitude(
                 obj, self.probe, offsets, object_big=cfg.object_big, log_scale=self.net.physics.log_scale
             )
             return pinn_loss(

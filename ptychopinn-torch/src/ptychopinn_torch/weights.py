@@ -34,13 +34,13 @@ def network_weights(net: nn.Module) -> dict[str, np.ndarray]:
     return out
 
 
-def load_network_weights(net: nn.Module, weights: Mapping[str, np.ndarray]) -> None:
+def load_network_weights(net: nn.Module, weights: Mapping[str, np.ndarray], *, source: str = "model") -> None:
     """Copy canonical ``weights`` into ``net`` (in place, keeping its device and memory format).
 
     Raises
     ------
     BundleError
-        Naming the missing or unexpected names; core validates a model's weights with
+        Naming ``source`` and the missing or unexpected names; core validates a model's weights with
         :func:`ptychopinn.architecture.validate_weights` before a backend sees them.
     """
     state = net.state_dict()
@@ -48,12 +48,14 @@ def load_network_weights(net: nn.Module, weights: Mapping[str, np.ndarray]) -> N
     extra = sorted(set(weights) - set(state))
     if missing or extra:
         raise BundleError(
-            f"the weights do not match the network: missing {missing[:5]}, unexpected {extra[:5]} "
+            f"the weights of {source} do not match the network: missing {missing[:5]}, unexpected {extra[:5]} "
             "(validate them with ptychopinn.architecture.validate_weights first)"
         )
     with torch.no_grad():
         for name, tensor in state.items():
-            source = torch.from_numpy(np.array(weights[name], dtype=np.float32, order="C"))  # 0-d stays 0-d
-            if tuple(source.shape) != tuple(tensor.shape):
-                raise BundleError(f"weight {name!r} has shape {tuple(source.shape)}, expected {tuple(tensor.shape)}")
-            tensor.copy_(source)
+            value = torch.from_numpy(np.array(weights[name], dtype=np.float32, order="C"))  # 0-d stays 0-d
+            if tuple(value.shape) != tuple(tensor.shape):
+                raise BundleError(
+                    f"{source}: weight {name!r} has shape {tuple(value.shape)}, expected {tuple(tensor.shape)}"
+                )
+            tensor.copy_(value)

@@ -25,16 +25,8 @@ from ptychopinn_tf._env import tf_keras
 
 tf, _ = tf_keras()
 
-__all__ = [
-    "constrained_patches",
-    "extract_patches",
-    "far_field_amplitude",
-    "forward_amplitude",
-    "merge_patches",
-    "predicted_amplitude",
-    "resample",
-    "static_canvas_size",
-]
+__all__ = ["constrained_patches", "extract_patches", "far_field_amplitude", "forward_amplitude", "merge_patches",
+           "predicted_amplitude", "resample", "static_canvas_size"]
 
 
 def _axis_taps(shift: Any, size_out: int, size_in: int, base: int) -> tuple[Any, Any, Any, Any]:
@@ -220,28 +212,11 @@ def static_canvas_size(offsets: np.ndarray, N: int, *, quantum: int = 4) -> int:
     return N + 2 * quantum * -(-reach // quantum)
 
 
-def forward_amplitude(
-    object_patches: np.ndarray,
-    probe: np.ndarray,
-    offsets: np.ndarray | None,
-    *,
-    object_big: bool = True,
-    log_scale: float = 0.0,
-) -> np.ndarray:
-    """:func:`predicted_amplitude` on numpy arrays (the ``ptychopinn_physics_forward`` hook).
-
-    Parameters
-    ----------
-    object_patches : (B, C', N, N) complex, network units
-    probe : (N, N) complex, normalised
-    offsets : (B, C, 2) float (dx, dy) object pixels, or None (gridsize 1)
-    object_big : bool
-    log_scale : float
-
-    Returns
-    -------
-    (B, C, N, N) float32, network units
-    """
+def forward_amplitude(object_patches: np.ndarray, probe: np.ndarray, offsets: np.ndarray | None, *,
+                      object_big: bool = True, log_scale: float = 0.0) -> np.ndarray:
+    """:func:`predicted_amplitude` on numpy arrays, without gradients: the ``ptychopinn_physics_forward``
+    hook, with the arguments, shapes and units of the oracle :func:`ptychopinn.physics.forward_amplitude`
+    (``offsets`` None for gridsize 1); returns (B, C, N, N) float32 amplitudes in network units."""
     o = np.asarray(object_patches, dtype=np.complex64)
     B, N = o.shape[0], o.shape[-1]
     off = np.zeros((B, 1, 2), np.float32) if offsets is None else np.asarray(offsets, dtype=np.float32)

@@ -25,16 +25,8 @@ import torch
 
 from ptychopinn.physics import MERGE_EPS, canvas_size_for, center_window
 
-__all__ = [
-    "constrained_patches",
-    "extract_patches",
-    "far_field_amplitude",
-    "forward_amplitude",
-        "merge_patches",
-    "predicted_amplitude",
-    "translate",
-    "translation_matrices",
-]
+__all__ = ["constrained_patches", "extract_patches", "far_field_amplitude", "forward_amplitude", "merge_patches",
+           "predicted_amplitude", "translate", "translation_matrices"]
 
 
 def translation_matrices(shifts: torch.Tensor, size: int, *, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -198,28 +190,11 @@ def predicted_amplitude(
     return amp * math.exp(log_scale)
 
 
-def forward_amplitude(
-    object_patches: np.ndarray,
-    probe: np.ndarray,
-    offsets: np.ndarray | None,
-    *,
-    object_big: bool = True,
-    log_scale: float = 0.0,
-) -> np.ndarray:
-    """:func:`predicted_amplitude` on numpy input, without gradients (the ``ptychopinn_physics_forward`` hook).
-
-    Parameters
-    ----------
-    object_patches : (B, C', N, N) complex64, network units
-    probe : (N, N) complex64, normalised probe
-    offsets : (B, C, 2) float64 object pixels (dx, dy), or None for gridsize 1
-    object_big : bool
-    log_scale : float
-
-    Returns
-    -------
-    (B, C, N, N) float32 predicted amplitudes (network units)
-    """
+def forward_amplitude(object_patches: np.ndarray, probe: np.ndarray, offsets: np.ndarray | None, *,
+                      object_big: bool = True, log_scale: float = 0.0) -> np.ndarray:
+    """:func:`predicted_amplitude` on numpy arrays, without gradients: the ``ptychopinn_physics_forward``
+    hook, with the arguments, shapes and units of the oracle :func:`ptychopinn.physics.forward_amplitude`
+    (``offsets`` None for gridsize 1); returns (B, C, N, N) float32 amplitudes in network units."""
     off = None if offsets is None else torch.from_numpy(np.asarray(offsets, dtype=np.float64))
     with torch.no_grad():
         out = predicted_amplitude(

@@ -41,7 +41,7 @@ def test_cli_lists_both_and_defaults_to_tensorflow(scan, tmp_path):
     summary = json.loads((out / "training_summary.json").read_text())
     assert summary["backend"] == "tensorflow"
     manifest = ptychopinn.load_model(out / "model.ptychopinn.zip")
-    assert manifest.backend == "tensorflow" and manifest.source_backend is None
+    assert manifest.backend == "tensorflow"
 
 
 def test_api_defaults_to_tensorflow(scan, monkeypatch):

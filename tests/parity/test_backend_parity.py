@@ -59,8 +59,10 @@ def test_both_backends_are_listed():
         ModelConfig(N=64, gridsize=2, n_filters_scale=1),
         ModelConfig(N=64, gridsize=2, n_filters_scale=1, object_big=False, probe_big=False),
         ModelConfig(N=64, gridsize=1, n_filters_scale=1, pad_object=False, amp_activation="swish"),
+        ModelConfig(N=64, gridsize=1, n_filters_scale=2, architecture="fast"),
+        ModelConfig(N=64, gridsize=2, n_filters_scale=2, architecture="fast"),
     ],
-    ids=["gs1", "gs2", "gs2-single-patch", "full-head-swish"],
+    ids=["gs1", "gs2", "gs2-single-patch", "full-head-swish", "fast-gs1", "fast-gs2"],
 )
 def test_same_weights_same_patches(scan, cfg):
     """A torch-trained model's canonical weights give the same patches in TF (same batch)."""
@@ -68,7 +70,7 @@ def test_same_weights_same_patches(scan, cfg):
     torch_pred = _infer(model, scan, "pytorch", cfg.gridsize)
     tf_pred = _infer(model, scan, "tensorflow", cfg.gridsize)  # API 2.0: any backend runs any model, no relabel
     diff = float(np.max(np.abs(tf_pred.patches - torch_pred.patches)))
-    _record(f"same_weights_max_abs_{cfg.gridsize}_{cfg.object_big}_{cfg.pad_object}", diff)
+    _record(f"same_weights_max_abs_{cfg.architecture}_{cfg.gridsize}_{cfg.object_big}_{cfg.pad_object}", diff)
     assert np.max(np.abs(torch_pred.patches)) > 0.05  # a non-trivial output
     assert diff <= ATOL, diff
     np.testing.assert_array_equal(tf_pred.positions, torch_pred.positions)
@@ -95,9 +97,10 @@ def test_physics_forward_parity(gridsize):
     assert rel <= 2e-5
 
 
+@pytest.mark.parametrize("architecture", ["published", "fast"])
 @pytest.mark.parametrize("writer,reader", [("pytorch", "tensorflow"), ("tensorflow", "pytorch")])
-def test_bundle_trained_in_one_backend_reconstructs_in_the_other(scan, tmp_path, writer, reader):
-    cfg = ModelConfig(N=64, gridsize=2, n_filters_scale=1)
+def test_bundle_trained_in_one_backend_reconstructs_in_the_other(scan, tmp_path, writer, reader, architecture):
+    cfg = ModelConfig(N=64, gridsize=2, n_filters_scale=1, architecture=architecture)
     model = _train(scan, writer, cfg)
     path = ptychopinn.save_model(model, tmp_path / f"{writer}.ptychopinn.zip")
     loaded = ptychopinn.load_model(path)  # API 2.0: core reads bundles, no backend involved
@@ -109,7 +112,7 @@ def test_bundle_trained_in_one_backend_reconstructs_in_the_other(scan, tmp_path,
     assert a.object.canvas == b.object.canvas
     np.testing.assert_array_equal(a.object.valid, b.object.valid)
     diff = float(np.max(np.abs(a.object.object - b.object.object)[a.object.valid]))
-    _record(f"bundle_{writer}_to_{reader}_object_max_abs", diff)
+    _record(f"bundle_{architecture}_{writer}_to_{reader}_object_max_abs", diff)
     assert diff <= ATOL, diff
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ptychopinn.physics.illumination import illuminate
-from ptychopinn.physics.overlap import canvas_size_for, crop_center, extract_patches, merge_patches, pad_center
+from ptychopinn.physics.overlap import canvas_size_for, extract_patches, merge_patches, pad_center
 from ptychopinn.physics.propagation import far_field_amplitude
 
 __all__ = ["constrained_patches", "forward_amplitude", "group_object"]
@@ -117,5 +117,6 @@ def group_object(
     if offsets is None or np.asarray(offsets).shape[1] == 1:
         return o[:, 0]
     off = np.asarray(offsets, dtype=np.float64)
-    canvas = _group_canvas(o, off, object_big=object_big, canvas_size=None)
-    return crop_center(canvas, o.shape[-1])
+    # Only the central N x N of the group canvas is kept, and the zero-fill translation commutes
+    # with cropping: merging on an N x N canvas gives exactly that crop, without the M x M work.
+    return _group_canvas(o, off, object_big=object_big, canvas_size=o.shape[-1])

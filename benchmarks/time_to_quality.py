@@ -134,12 +134,20 @@ def main(argv: list[str] | None = None) -> int:
         "runs": [],
         "baselines": {},
     }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"time_to_quality_{args.preset}{args.tag}.json"
+
+    def save() -> None:  # after every step, so an interrupted run keeps what it measured
+        record["load_average_end"] = list(os.getloadavg())
+        path.write_text(json.dumps(record, indent=2, default=float) + "\n")
+
     if not args.no_baselines:
         for key, scan in scans.items():
             rpie = _rpie_trace(scan)
             flat = _refine_trace(scan, None, None, 0.0)
             record["baselines"][key] = {"rpie": rpie, "flat+refine": flat}
             print(key, "rpie", json.dumps(rpie[3]), "flat", json.dumps(flat[-1]), flush=True)
+            save()
     for backend in args.backends.split(","):
         _set_threads(backend, args.threads)
         for arch in args.architectures.split(","):
@@ -171,10 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                 run["scans"][key] = entry
                 print(" ", key, json.dumps(entry["network"]), json.dumps(entry["network+refine"][-1]), flush=True)
             record["runs"].append(run)
-    record["load_average_end"] = list(os.getloadavg())
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"time_to_quality_{args.preset}{args.tag}.json"
-    path.write_text(json.dumps(record, indent=2, default=float) + "\n")
+            save()
+    save()
     print(f"wrote {path}")
     return 0
 

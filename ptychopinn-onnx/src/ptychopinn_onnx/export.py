@@ -10,11 +10,9 @@ patches and stitching them onto the object canvas, refinement. The metadata
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,7 @@ import onnx
 import ptychopinn
 from ptychopinn.architecture import LOG_SCALE
 from ptychopinn.errors import OutputError
+from ptychopinn.plugins import atomic_write
 from ptychopinn.results import TrainedModel
 from ptychopinn_onnx._version import __version__
 from ptychopinn_onnx.graph import AMPLITUDE, INPUT, OBJECT_IMAG, OBJECT_REAL, PHASE, build_model
@@ -104,18 +103,6 @@ def export(model: TrainedModel, path: str | os.PathLike[str], options: OnnxOptio
     for key, value in export_metadata(model).items():
         proto.metadata_props.add(key=key, value=value)
     data = proto.SerializeToString()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.fchmod(fd, 0o666 & ~mask)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(target, "wb") as handle:  # core's writer: temp file, fsync, rename, umask-honouring mode
+        handle.write(data)
     return target

@@ -3,6 +3,8 @@
 Backend authors import from here only::
 
     from ptychopinn.plugins import BACKEND_API_VERSION, BackendInfo, hookimpl
+    from ptychopinn.plugins import conventional_plugin   # the whole plugin module in a few lines
+    from ptychopinn.plugins import atomic_write          # write an export file the way core writes bundles
 
 The registry functions (``list_backends``, ``get_backend``, ``refresh_backends``,
 ``select_backend_name``) are importable from here too; they load lazily so that listing
@@ -18,7 +20,9 @@ from ptychopinn.plugins.info import BackendInfo, BackendStatus
 from ptychopinn.plugins.names import ALIASES, ENTRY_POINT_GROUP, KNOWN_BACKENDS
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ptychopinn._atomic import atomic_write
     from ptychopinn.plugins.backend import Backend
+    from ptychopinn.plugins.conventional import conventional_plugin
     from ptychopinn.plugins.hookspecs import BACKEND_API_VERSION, PROJECT_NAME, BackendSpec, hookimpl, hookspec
     from ptychopinn.plugins.registry import get_backend, list_backends, refresh_backends
     from ptychopinn.plugins.selection import select_backend_name
@@ -31,6 +35,8 @@ _LAZY = {
     "hookimpl": "ptychopinn.plugins.hookspecs",
     "hookspec": "ptychopinn.plugins.hookspecs",
     "Backend": "ptychopinn.plugins.backend",
+    "atomic_write": "ptychopinn._atomic",
+    "conventional_plugin": "ptychopinn.plugins.conventional",
     "get_backend": "ptychopinn.plugins.registry",
     "list_backends": "ptychopinn.plugins.registry",
     "refresh_backends": "ptychopinn.plugins.registry",
@@ -47,6 +53,8 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "KNOWN_BACKENDS",
     "PROJECT_NAME",
+    "atomic_write",
+    "conventional_plugin",
     "get_backend",
     "hookimpl",
     "hookspec",

@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     backends = [b for b in args.backends.split(",")
                 if importlib.util.find_spec({"pytorch": "ptychopinn_torch", "tensorflow": "ptychopinn_tf",
                                              "onnx": "ptychopinn_onnx"}.get(b, b)) is not None]
-    options = {"pytorch": {"num_threads": 1}, "tensorflow": {"num_threads": 1}, "onnx": {"intra_op_num_threads": 1}}
+    options = {"pytorch": {"num_threads": 1}, "tensorflow": {"intra_op_threads": 1, "inter_op_threads": 1},
+               "onnx": {"intra_op_num_threads": 1, "inter_op_num_threads": 1}}
     cases = []
     for gs in map(int, args.gridsizes.split(",")):
         groups = make_grouped_scan(scan, gridsize=gs, seed=0)

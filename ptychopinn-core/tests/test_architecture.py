@@ -114,7 +114,9 @@ def test_costs() -> None:
     assert published.patterns == 1 and published.gflops_per_pattern == pytest.approx(1.611, abs=1e-3)
     fast = architecture_cost(ModelConfig(architecture="fast", n_filters_scale=2))
     assert fast.gflops_per_pattern <= 0.2
-    assert architecture_cost(ModelConfig(gridsize=2)).patterns == 4
+    grouped = architecture_cost(ModelConfig(architecture="fast", gridsize=2, n_filters_scale=2))
+    assert grouped.patterns == 4 and grouped.gflops_per_pattern == pytest.approx(grouped.flops / 1e9)  # one pass
+    assert grouped.flops > fast.flops  # per scan position, so a larger first layer costs more
 
 
 def test_validate_weights_names_the_problem() -> None:

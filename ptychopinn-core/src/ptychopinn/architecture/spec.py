@@ -117,7 +117,8 @@ class ArchitectureCost:
     """Cost of one forward pass of the network for one group."""
 
     flops: int
-    """Floating-point operations of the convolutions (2 per multiply-accumulate) per group."""
+    """Floating-point operations of the convolutions (2 per multiply-accumulate) of one forward pass
+    (one group)."""
 
     params: int
     """Number of weights (kernels, biases, the log-scale)."""
@@ -127,8 +128,13 @@ class ArchitectureCost:
 
     @property
     def gflops_per_pattern(self) -> float:
-        """GFLOP per diffraction pattern."""
-        return self.flops / self.patterns / 1e9
+        """GFLOP per reconstructed diffraction pattern.
+
+        Core builds one group around every scan position (``ptychopinn.grouping``), so a scan of M
+        patterns costs M forward passes whatever the gridsize: this is :attr:`flops` / 1e9, not
+        divided by the group size.
+        """
+        return self.flops / 1e9
 
 
 def architecture_cost(config: ModelConfig) -> ArchitectureCost:

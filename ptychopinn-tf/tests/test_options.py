@@ -56,3 +56,18 @@ def test_no_predictor_cache_option_any_more():
 def test_other_types_rejected():
     with pytest.raises(ConfigError, match="TFOptions"):
         resolve_options(["precision"])
+
+
+def test_core_refuses_another_backends_options():
+    """Options of another backend fail at selection, naming both backends (no other backend installed)."""
+    import dataclasses
+
+    import ptychopinn
+
+    @dataclasses.dataclass(frozen=True)
+    class ForeignOptions:
+        backend = "pytorch"
+
+    with pytest.raises(ConfigError, match="'pytorch'.*'tensorflow'"):
+        ptychopinn.get_backend("tensorflow").resolve_options(ForeignOptions())
+    assert ptychopinn.get_backend("tensorflow").resolve_options(TFOptions(precision="float32")) == TFOptions()

@@ -53,9 +53,15 @@ def test_options_are_frozen_and_declare_their_backend() -> None:
 
 
 def test_core_refuses_another_backends_options() -> None:
-    """Options given to the wrong backend fail at selection, naming both backends."""
+    """Options of another backend fail at selection, naming both backends (no other backend installed)."""
+    import dataclasses
+
     from ptychopinn.api import get_backend
 
-    other = get_backend("numpy-test")  # core's fixture backend: no framework involved
-    with pytest.raises(ConfigError, match="pytorch"):
-        other.resolve_options(TorchOptions())
+    @dataclasses.dataclass(frozen=True)
+    class ForeignOptions:
+        backend = "tensorflow"
+
+    with pytest.raises(ConfigError, match="'tensorflow'.*'pytorch'"):
+        get_backend("pytorch").resolve_options(ForeignOptions())
+    assert get_backend("pytorch").resolve_options(TorchOptions(num_threads=1)) == TorchOptions(num_threads=1)

@@ -7,10 +7,10 @@ into an :class:`OnnxOptions` once, when the backend is selected.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ptychopinn.config.backend_options import resolve_dataclass_options
 from ptychopinn.errors import ConfigError
 
 __all__ = ["GRAPH_OPTIMIZATION_LEVELS", "MIN_OPSET", "OnnxOptions", "resolve_options"]
@@ -79,21 +79,8 @@ def resolve_options(options: object | None) -> OnnxOptions:
     ConfigError
         Naming the unknown key(s), the invalid value, or the unsupported type.
     """
-    if options is None:
-        return OnnxOptions()
-    if isinstance(options, OnnxOptions):
-        return options
-    if isinstance(options, Mapping):
-        known = {f.name for f in dataclasses.fields(OnnxOptions)}
-        unknown = sorted(str(k) for k in options if k not in known)
-        if unknown:
-            raise ConfigError(
-                f"unknown ONNX backend option(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}"
-            )
-        values = dict(options)
-        if isinstance(values.get("providers"), list):
-            values["providers"] = tuple(values["providers"])
-        return OnnxOptions(**values)
-    raise ConfigError(
-        f"ONNX backend options must be a ptychopinn_onnx.OnnxOptions or a mapping, got {type(options).__name__}"
-    )
+    if options is not None and not isinstance(options, (OnnxOptions, Mapping)):
+        raise ConfigError(
+            f"ONNX backend options must be a ptychopinn_onnx.OnnxOptions or a mapping, got {type(options).__name__}"
+        )
+    return resolve_dataclass_options(OnnxOptions, options, label="ONNX", tuple_fields=("providers",))
